@@ -1,5 +1,5 @@
 /*! \file vectors.h
- *  Access to the conformance vector files (tests/vectors/*.json, copies of ../shared/vectors).
+ *  Access to the conformance vector files (tests/vectors/NAME.json, copies of ../shared/vectors).
  */
 #pragma once
 #include <stddef.h>
