@@ -12,6 +12,7 @@ struct ota_key {
 	uint8_t raw[32];		/*!< key bytes; wiped by the destructor */
 	size_t len;
 	EVP_CIPHER_CTX *ctx[_OTA_CIPHER_NUM][2];	/*!< lazily keyed contexts, [cipher][encrypt] */
+	uint8_t chain[_OTA_CIPHER_NUM][2][16];	/*!< CBC chaining value each context holds (see cbc_run) */
 	uint8_t cmac_k1[16], cmac_k2[16];	/*!< AES-CMAC subkeys (SP 800-38B 6.1) */
 	bool cmac_ready;
 };
@@ -107,6 +108,13 @@ bool ota_key_fits_mac(const struct ota_key *k, enum ota_mac m)
 	return ota_key_fits_cipher(k, mac_cipher(m));
 }
 
+static const uint8_t zero_iv[16];
+
+static bool is_ecb(enum ota_cipher c)
+{
+	return c == OTA_CIPHER_DES_ECB || c == OTA_CIPHER_AES_ECB;
+}
+
 /* Get (keying on first use) the context for cipher c in direction enc. */
 static EVP_CIPHER_CTX *get_ctx(struct ota_key *k, enum ota_cipher c, bool enc)
 {
@@ -147,7 +155,8 @@ static EVP_CIPHER_CTX *get_ctx(struct ota_key *k, enum ota_cipher c, bool enc)
 	ctx = EVP_CIPHER_CTX_new();
 	if (!ctx)
 		goto out;
-	if (EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, enc) != 1 || EVP_CIPHER_CTX_set_padding(ctx, 0) != 1) {
+	if (EVP_CipherInit_ex(ctx, cipher, NULL, key, is_ecb(c) ? NULL : zero_iv, enc) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1) {
 		EVP_CIPHER_CTX_free(ctx);
 		ctx = NULL;
 		goto out;
@@ -158,36 +167,72 @@ out:
 	return ctx;
 }
 
-static const uint8_t zero_iv[16];
-
-int ota_key_cipher(struct ota_key *k, enum ota_cipher c, bool encrypt, const uint8_t *iv,
-		   const uint8_t *in, uint8_t *out, size_t len)
+/* Run len bytes (block aligned) through a keyed context as CBC with the given IV.
+ *
+ * Resetting the IV of an OpenSSL 3 context goes through a parameter lookup by name that costs more than the
+ * AES itself for short packets, so contexts are never re-initialised: each remembers the chaining value it
+ * ended with (the last ciphertext block), and the first block is corrected for it instead. Encrypting:
+ * E(P1 ^ IV) = E((P1 ^ IV ^ chain) ^ chain). Decrypting: P1 = D(C1) ^ IV = (D(C1) ^ chain) ^ chain ^ IV. */
+static int cbc_run(struct ota_key *k, enum ota_cipher c, bool enc, const uint8_t *iv, const uint8_t *in,
+		   uint8_t *out, size_t len)
 {
 	EVP_CIPHER_CTX *ctx;
-	size_t bs, done = 0;
+	size_t bs = ota_cipher_block_size(c), i, done;
+	uint8_t *chain, first[16], last_in[16];
 	int outl;
 
 	if ((unsigned)c >= _OTA_CIPHER_NUM)
 		return -EINVAL;
-	bs = ota_cipher_block_size(c);
-	if (len % bs)
-		return -PROTO_E_CIPHER;
-	if (!ota_key_fits_cipher(k, c))
-		return -PROTO_E_KEY;
-	ctx = get_ctx(k, c, encrypt);
+	chain = k->chain[c][enc];
+	ctx = get_ctx(k, c, enc);
 	if (!ctx)
 		return -PROTO_E_CRYPTO;
-	if (c != OTA_CIPHER_DES_ECB && c != OTA_CIPHER_AES_ECB &&
-	    EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv ? iv : zero_iv, -1) != 1)
-		return -PROTO_E_CRYPTO;
-	while (done < len) {
-		/* EVP lengths are int: go in chunks */
+	if (!iv)
+		iv = zero_iv;
+	if (!len)
+		return 0;
+	if (is_ecb(c)) {
+		for (done = 0; done < len;) {
+			size_t chunk = len - done > (1u << 30) ? (1u << 30) : len - done;
+			if (EVP_CipherUpdate(ctx, out + done, &outl, in + done, (int)chunk) != 1)
+				return -PROTO_E_CRYPTO;
+			done += chunk;
+		}
+		return 0;
+	}
+	if (enc) {
+		for (i = 0; i < bs; i++)
+			first[i] = in[i] ^ iv[i] ^ chain[i];
+		if (EVP_CipherUpdate(ctx, out, &outl, first, (int)bs) != 1)
+			return -PROTO_E_CRYPTO;
+	} else {
+		memcpy(last_in, in + len - bs, bs);
+		memcpy(first, in, bs);
+		if (EVP_CipherUpdate(ctx, out, &outl, first, (int)bs) != 1)
+			return -PROTO_E_CRYPTO;
+		for (i = 0; i < bs; i++)
+			out[i] ^= iv[i] ^ chain[i];
+	}
+	for (done = bs; done < len;) {
 		size_t chunk = len - done > (1u << 30) ? (1u << 30) : len - done;
-		if (EVP_CipherUpdate(ctx, out + done, &outl, in + done, (int)chunk) != 1 || (size_t)outl != chunk)
+		if (EVP_CipherUpdate(ctx, out + done, &outl, in + done, (int)chunk) != 1)
 			return -PROTO_E_CRYPTO;
 		done += chunk;
 	}
+	memcpy(chain, enc ? out + len - bs : last_in, bs);
 	return 0;
+}
+
+int ota_key_cipher(struct ota_key *k, enum ota_cipher c, bool encrypt, const uint8_t *iv,
+		   const uint8_t *in, uint8_t *out, size_t len)
+{
+	if ((unsigned)c >= _OTA_CIPHER_NUM)
+		return -EINVAL;
+	if (len % ota_cipher_block_size(c))
+		return -PROTO_E_CIPHER;
+	if (!ota_key_fits_cipher(k, c))
+		return -PROTO_E_KEY;
+	return cbc_run(k, c, encrypt, iv, in, out, len);
 }
 
 static void dbl(uint8_t out[16], const uint8_t in[16])
@@ -220,16 +265,16 @@ static int cmac_subkeys(struct ota_key *k)
 }
 
 /* CBC over the message, holding back its last (possibly partial) block, which is finished per algorithm:
- * CMAC xors K1 (complete) or pads 80 00.. and xors K2; CBC-MAC zero-pads. The MAC is the last cipher block. */
+ * CMAC xors K1 (complete) or pads 80 00.. and xors K2; CBC-MAC zero-pads. The MAC is the last cipher block.
+ * The IV is zero for the first run through cbc_run and the previous output block for the following ones. */
 int ota_key_mac(struct ota_key *k, enum ota_mac m, const struct ota_iov *iov, unsigned niov,
 		uint8_t *out, size_t outlen)
 {
 	enum ota_cipher c;
-	EVP_CIPHER_CTX *ctx;
-	uint8_t blk[16], scratch[256];
+	uint8_t blk[16], scratch[256], iv[16] = { 0 };
 	size_t bs, fill = 0, total = 0, consumed = 0, i;
 	unsigned v;
-	int outl, rc;
+	int rc;
 
 	if ((unsigned)m >= _OTA_MAC_NUM)
 		return -EINVAL;
@@ -239,9 +284,6 @@ int ota_key_mac(struct ota_key *k, enum ota_mac m, const struct ota_iov *iov, un
 	bs = ota_cipher_block_size(c);
 	if (m == OTA_MAC_AES_CMAC && (rc = cmac_subkeys(k)) < 0)
 		return rc;
-	ctx = get_ctx(k, c, true);
-	if (!ctx || EVP_CipherInit_ex(ctx, NULL, NULL, NULL, zero_iv, -1) != 1)
-		return -PROTO_E_CRYPTO;
 	for (v = 0; v < niov; v++)
 		total += iov[v].len;
 
@@ -258,8 +300,9 @@ int ota_key_mac(struct ota_key *k, enum ota_mac m, const struct ota_iov *iov, un
 				size_t bytes = nb * bs;
 				if (bytes > sizeof(scratch))
 					bytes = sizeof(scratch);
-				if (EVP_EncryptUpdate(ctx, scratch, &outl, p, (int)bytes) != 1)
-					return -PROTO_E_CRYPTO;
+				if ((rc = cbc_run(k, c, true, iv, p, scratch, bytes)) < 0)
+					return rc;
+				memcpy(iv, scratch + bytes - bs, bs);
 				p += bytes;
 				n -= bytes;
 				consumed += bytes;
@@ -272,8 +315,9 @@ int ota_key_mac(struct ota_key *k, enum ota_mac m, const struct ota_iov *iov, un
 			n -= i;
 			consumed += i;
 			if (fill == bs && consumed < total) {
-				if (EVP_EncryptUpdate(ctx, scratch, &outl, blk, (int)bs) != 1)
-					return -PROTO_E_CRYPTO;
+				if ((rc = cbc_run(k, c, true, iv, blk, scratch, bs)) < 0)
+					return rc;
+				memcpy(iv, scratch, bs);
 				fill = 0;
 			}
 		}
@@ -292,8 +336,8 @@ int ota_key_mac(struct ota_key *k, enum ota_mac m, const struct ota_iov *iov, un
 	} else if (fill < bs) {
 		memset(blk + fill, 0, bs - fill);
 	}
-	if (EVP_EncryptUpdate(ctx, scratch, &outl, blk, (int)bs) != 1)
-		return -PROTO_E_CRYPTO;
+	if ((rc = cbc_run(k, c, true, iv, blk, scratch, bs)) < 0)
+		return rc;
 	memcpy(out, scratch, outlen < bs ? outlen : bs);
 	OPENSSL_cleanse(blk, sizeof(blk));
 	return 0;
