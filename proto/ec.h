@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <openssl/types.h>
+#include <openssl/ec.h>
 
 /*! GP key parameter references (GPCS v2.3.1 Table B-2; '40' = FRP256V1 per SGP.02 v4.1 Table 24 as cited by njiwa). */
 enum proto_ec_ref {

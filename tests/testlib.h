@@ -3,6 +3,7 @@
  *  TEST_DONE() prints a summary and turns any failure into exit status 1 (automake test harness).
  */
 #pragma once
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
