@@ -22,8 +22,13 @@ static const char usage_text[] =
 	"  sm-ota cert-verify --ci-pk HEX CERT_HEX\n"
 	"exit status: 0 done, 2 usage or malformed input, 3 integrity or signature check failed\n";
 
+/* talloc root of the sub-commands in this file; freed before exiting from smota_usage() too */
+static void *root;
+
 void smota_usage(void)
 {
+	talloc_free(root);
+	root = NULL;
 	fputs(usage_text, stderr);
 	exit(SMOTA_USAGE);
 }
@@ -301,7 +306,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		smota_usage();
-	ctx = talloc_named_const(NULL, 0, "sm-ota");
+	ctx = root = talloc_named_const(NULL, 0, "sm-ota");
 	if (!strcmp(argv[1], "build"))
 		rc = cmd_build(ctx, argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "parse-por"))
@@ -315,5 +320,6 @@ int main(int argc, char **argv)
 	else
 		smota_usage();
 	talloc_free(ctx);
+	root = NULL;
 	return rc;
 }

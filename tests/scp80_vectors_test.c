@@ -170,7 +170,8 @@ static void run_response(json_t *v)
 		snprintf(what, sizeof(what), "%s compact data", id);
 		CHECK_HEX(c.data, c.data_len, vec_str(cr, "last_response_data"), what);
 	} else {
-		CHECK(por.data_len == 0, "%s: compact_response null but data present", id);
+		/* the vectors give no compact response for error statuses (08 more time, 0A, 0C): data is not one */
+		CHECK(por.data_len == 0 || por.status != OTA_POR_OK, "%s: compact_response null but data present", id);
 	}
 
 	/* rebuild the PoR from its fields when the vector says how */

@@ -29,7 +29,7 @@ SEC=(--key-enc $KE --key-mac $KM)
 expect build-packet 0 "$PKT" $SM_OTA build --spi 0619 --kic 22 --kid 22 --tar b00011 --cntr 0000000000 "${SEC[@]}" --data 00a40004023f00
 expect build-packet-explicit 0 "$PKT" $SM_OTA build --out packet --data 00A40004023F00 --tar B00011 --kid 22 --kic 22 --spi 0619 --cntr 0000000000 "${SEC[@]}"
 expect build-ud 0 "027000$PKT" $SM_OTA build --spi 0619 --kic 22 --kid 22 --tar b00011 --cntr 0000000000 "${SEC[@]}" --data 00a40004023f00 --out ud
-expect build-empty-data 0 "000d0d0000000000000000000000" $SM_OTA build --spi 0000 --kic 00 --kid 00 --tar 000000 --cntr 0000000000 --data ""
+expect build-empty-data 0 "000e0d00000000000000000000000000" $SM_OTA build --spi 0000 --kic 00 --kid 00 --tar 000000 --cntr 0000000000 --data ""
 # scp80.json cmd-pysim-054: 140-byte packet -> 2 concatenated SMS
 D054=178a4fa0fd18c28fa1030f7d967f6e5d4307da0c363a99eaaebadac5471f1eb4143e3ea83cd167059a9211399e54815268c768c85dbefd7976811229e0eccf47bce9ee5d3686c03d1df1e03463ab9042f0e1ccb0d3c49a199d41f856679c6d62d9ebe5be255bd058a4e3eccb724d11d7f42b971f9b
 UD054="0700030002017000008b151228a2420000008a874ed68e00fde381e5bdc67ed6178a4fa0fd18c28fa1030f7d967f6e5d4307da0c363a99eaaebadac5471f1eb4143e3ea83cd167059a9211399e54815268c768c85dbefd7976811229e0eccf47bce9ee5d3686c03d1df1e03463ab9042f0e1ccb0d3c49a199d41f856679c6d62d9ebe5be255bd058a4e3eccb
@@ -66,7 +66,7 @@ cntr=0000000001
 pcntr=0
 status=06
 integrity=none
-data=" $SM_OTA parse-por --spi 1639 --kic 12 --kid 12 "${SEC[@]}" 027100000b0a0000010000000001000006
+data=" $SM_OTA parse-por --spi 1639 --kic 12 --kid 12 "${SEC[@]}" 027100000b0a00000100000000010006
 expect por-no-input 2 "" $SM_OTA parse-por --spi 0619 --kic 22 --kid 22 "${SEC[@]}"
 expect por-two-inputs 2 "" $SM_OTA parse-por --spi 0619 --kic 22 --kid 22 "${SEC[@]}" $POR $POR
 expect por-missing-spi 2 "" $SM_OTA parse-por --kic 22 --kid 22 "${SEC[@]}" $POR

@@ -45,11 +45,10 @@ static int load_corpus(const char *dir, uint8_t **in, size_t *len)
 	if (!d)
 		return -errno;
 	while ((e = readdir(d)) && n < MAX_INPUTS) {
-		char path[1024];
+		char path[2048];
 		FILE *f;
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		f = fopen(path, "rb");
 		if (!f)
 			continue;
@@ -78,8 +77,7 @@ int main(int argc, char **argv)
 		int n, i;
 		long k;
 
-		snprintf(dir, sizeof(dir), "%s/%s", base, targets[t].name);
-		n = load_corpus(dir, in, len);
+		n = snprintf(dir, sizeof(dir), "%s/%s", base, targets[t].name) < (int)sizeof(dir) ? load_corpus(dir, in, len) : -1;
 		if (n <= 0) {
 			fprintf(stderr, "FAIL %s: no seed corpus in %s\n", targets[t].name, dir);
 			failures++;
