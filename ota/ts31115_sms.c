@@ -256,9 +256,11 @@ int ota_sms_reasm_feed(struct ota_sms_reasm *r, const char *orig, const uint8_t 
 	}
 	if (p->seg[h.seq - 1])
 		return 0;	/* duplicate segment */
-	p->seg[h.seq - 1] = talloc_memdup(r, h.payload, h.payload_len ? h.payload_len : 1);
+	/* at least one byte so that an empty segment still marks its slot as received */
+	p->seg[h.seq - 1] = talloc_size(r, h.payload_len ? h.payload_len : 1);
 	if (!p->seg[h.seq - 1])
 		return -ENOMEM;
+	memcpy(p->seg[h.seq - 1], h.payload, h.payload_len);
 	p->seg_len[h.seq - 1] = (uint8_t)h.payload_len;
 	p->have++;
 	note_ies(&p->info, &h);

@@ -167,6 +167,19 @@ static void test_reassembly_faults(void)
 		CHECK_RC(ota_sms_reasm_feed(r, "3001", a[1].ud, a[1].len, 204, &b, &o), 0);
 		CHECK_RC(ota_sms_reasm_feed(r, "3001", a[2].ud, a[2].len, 204, &b, &o), -PROTO_E_NOSPACE);
 	}
+	/* empty segments (UDH only) are legal and reassemble to nothing (found by fuzz_sms: read past the UD) */
+	{
+		uint8_t *e1 = malloc(6), *e2 = malloc(6);
+		memcpy(e1, "\x05\x00\x03\x77\x02\x01", 6);
+		memcpy(e2, "\x05\x00\x03\x77\x02\x02", 6);
+		proto_buf_init(&b, out, sizeof(out));
+		CHECK_RC(ota_sms_reasm_feed(r, "4001", e2, 6, 205, &b, &o), 0);
+		CHECK_RC(ota_sms_reasm_feed(r, "4001", e2, 6, 205, &b, &o), 0);	/* duplicate empty segment */
+		CHECK_RC(ota_sms_reasm_feed(r, "4001", e1, 6, 205, &b, &o), 1);
+		CHECK(b.len == 0 && o.segments == 2, "empty segments");
+		free(e1);
+		free(e2);
+	}
 	/* a single SMS passes straight through */
 	proto_buf_init(&b, out, sizeof(out));
 	CHECK_RC(ota_sms_reasm_feed(r, "1001", (const uint8_t *)"\x02\x71\x00\x01", 4, 300, &b, &o), 1);
