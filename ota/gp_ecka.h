@@ -41,7 +41,7 @@ enum ota_ecka_tag {
 	OTA_ECKA_TAG_KEY_LEN = 0x81,
 	OTA_ECKA_TAG_KEY_ID = 0x82,
 	OTA_ECKA_TAG_KVN = 0x83,
-	OTA_ECKA_TAG_COUNTER = 0x91,		/*!< initial pseudo-random challenge counter (empty in every sample) */
+	OTA_ECKA_TAG_COUNTER = 0x91,		/*!< initial challenge counter (empty in every sample) */
 	OTA_ECKA_TAG_SDIN = 0x45,
 	OTA_ECKA_TAG_HOST_ID = 0x84,
 	OTA_ECKA_TAG_EPK = 0x7F49,

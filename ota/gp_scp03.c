@@ -481,8 +481,8 @@ int ota_scp03_ext_auth_check(struct ota_scp03 *s, const uint8_t *apdu, size_t le
 	if (rc < 0)
 		return fail_closed(s, rc);
 	/* evaluate both comparisons before branching */
-	if (!(ota_mem_equal(a.data, s->host_cryptogram, OTA_SCP03_CRYPTOGRAM_LEN) &
-	      mac_ok(full, a.data + OTA_SCP03_CRYPTOGRAM_LEN)))
+	if (!((int)ota_mem_equal(a.data, s->host_cryptogram, OTA_SCP03_CRYPTOGRAM_LEN) &
+	      (int)mac_ok(full, a.data + OTA_SCP03_CRYPTOGRAM_LEN)))
 		return fail_closed(s, -PROTO_E_INTEGRITY);
 	open_session(s, apdu[2], full);
 	return 0;
@@ -798,8 +798,9 @@ int ota_scp03t_ext_auth_check(struct ota_scp03 *s, const uint8_t *tlv, size_t le
 	rc = cmd_mac(s, tlv, 3, t.val + 1, OTA_SCP03_CRYPTOGRAM_LEN, full);
 	if (rc < 0)
 		return fail_closed(s, rc);
-	if (!(ota_mem_equal(t.val + 1, s->host_cryptogram, OTA_SCP03_CRYPTOGRAM_LEN) &
-	      mac_ok(full, t.val + 1 + OTA_SCP03_CRYPTOGRAM_LEN)))
+	/* evaluate both comparisons before branching */
+	if (!((int)ota_mem_equal(t.val + 1, s->host_cryptogram, OTA_SCP03_CRYPTOGRAM_LEN) &
+	      (int)mac_ok(full, t.val + 1 + OTA_SCP03_CRYPTOGRAM_LEN)))
 		return fail_closed(s, -PROTO_E_INTEGRITY);
 	open_session(s, t.val[0], full);
 	return 0;

@@ -24,7 +24,7 @@ enum proto_ec_ref {
 	PROTO_EC_REF_FRP256V1 = 0x40,		/*!< ANSSI FRP256V1, explicit parameters */
 };
 
-#define PROTO_EC_FIELD_LEN	32			/*!< bytes of a coordinate, of a private scalar and of ShS */
+#define PROTO_EC_FIELD_LEN	32			/*!< bytes of a coordinate, a private scalar, ShS */
 #define PROTO_EC_POINT_LEN	(1 + 2 * PROTO_EC_FIELD_LEN)	/*!< uncompressed point 04||X||Y */
 #define PROTO_EC_SIG_LEN	(2 * PROTO_EC_FIELD_LEN)	/*!< plain signature r||s */
 

@@ -67,7 +67,8 @@ static void flow(uint8_t curve, uint8_t kuq, bool with_dr)
 					 with_dr ? sizeof(dr) : 0, &kc, &b), 0);
 	CHECK(b.len == (with_dr ? 36u : 18u), "receipt response length");
 	CHECK_RC(ota_ecka_dp_finish(ctx, esk, pk_ecasd, cb.data, cb.len, rsp, b.len, &kd), 0);
-	CHECK(kc.nkeys == (kuq == OTA_ECKA_KUQ_SC_KEYS ? 3u : 1u) && kd.nkeys == kc.nkeys, "key count for KUQ %02x", kuq);
+	CHECK(kc.nkeys == (kuq == OTA_ECKA_KUQ_SC_KEYS ? 3u : 1u) && kd.nkeys == kc.nkeys, "key count, KUQ %02x",
+	      kuq);
 	CHECK(!kc.receipt && !kd.receipt, "receipt keys dropped");
 	for (i = 0; i < kc.nkeys; i++)
 		CHECK(same_key(kc.key[i], kd.key[i]), "key %zu agrees (%s, KUQ %02x, DR %d)", i,
@@ -81,7 +82,8 @@ static void flow(uint8_t curve, uint8_t kuq, bool with_dr)
 	rsp[b.len - 1] ^= 1;
 	/* a response without the DR the CRT asked for (or with one it did not) */
 	if (with_dr)
-		CHECK_RC(ota_ecka_dp_finish(ctx, esk, pk_ecasd, cb.data, cb.len, rsp + 18, 18, &kd), -PROTO_E_MALFORMED);
+		CHECK_RC(ota_ecka_dp_finish(ctx, esk, pk_ecasd, cb.data, cb.len, rsp + 18, 18, &kd),
+			 -PROTO_E_MALFORMED);
 
 	ota_ecka_keys_free(&kc);
 	ota_ecka_keys_free(&kd);

@@ -13,7 +13,10 @@
 #include "ota/ts102225_spkt.h"
 #include "ota/ts31115_sms.h"
 #include "ota/ts23040_tpdu.h"
+#include "ota/gp_scp03.h"
+#include "ota/gp_ecka.h"
 #include "proto/errors.h"
+#include "tests/vectors.h"
 
 static void *ctx;
 static struct ota_sec sec;
@@ -135,6 +138,126 @@ static int d_submit(const uint8_t *in, size_t len)
 	return rc;
 }
 
+static int d_script(const uint8_t *in, size_t len)
+{
+	struct proto_rcmd_script sc;
+	struct proto_rcmd_iter it;
+	struct proto_rcmd_capdu c;
+	int rc = proto_rcmd_script_decode(in, len, &sc);
+	if (rc < 0)
+		return rc;
+	proto_rcmd_script_iter_init(&it, &sc);
+	while ((rc = proto_rcmd_script_next(&it, &c)) > 0)
+		if (!INSIDE(c.raw, c.raw_len, in, len) || !INSIDE(c.apdu.data, c.apdu.lc, in, len))
+			return 99;
+	return rc;
+}
+
+static int d_rsp(const uint8_t *in, size_t len)
+{
+	struct proto_rcmd_rsp r;
+	struct proto_rcmd_iter it;
+	struct proto_rapdu ra;
+	int rc = proto_rcmd_rsp_decode(in, len, &r);
+	if (rc < 0)
+		return rc;
+	proto_rcmd_rsp_iter_init(&it, &r);
+	while ((rc = proto_rcmd_rsp_next(&it, &ra)) > 0)
+		if (!INSIDE(ra.data, ra.len, in, len))
+			return 99;
+	return rc;
+}
+
+static int d_apdu(const uint8_t *in, size_t len)
+{
+	struct proto_apdu a;
+	int rc = proto_apdu_decode(in, len, &a);
+	if (rc == 0 && !INSIDE(a.data, a.lc, in, len))
+		return 99;
+	return rc;
+}
+
+static int d_iu_rsp(const uint8_t *in, size_t len)
+{
+	struct ota_scp03_iu_rsp r;
+	return ota_scp03_iu_rsp_decode(&r, in, len);
+}
+
+static int d_crt(const uint8_t *in, size_t len)
+{
+	struct ota_ecka_crt crt;
+	int rc = ota_ecka_crt_decode(&crt, in, len);
+	if (rc == 0 && !INSIDE(crt.counter, crt.counter_len, in, len))
+		return 99;
+	return rc;
+}
+
+static int d_keyparams(const uint8_t *in, size_t len)
+{
+	struct ota_ecka_keyparams kp;
+	int rc = ota_ecka_keyparams_decode(&kp, in, len);
+	if (rc == 0 && (!INSIDE(kp.dgi, kp.dgi_len, in, len) || !INSIDE(kp.crt, kp.crt_len, in, len) ||
+			!INSIDE(kp.epk, kp.epk_len, in, len) || !INSIDE(kp.sig, kp.sig_len, in, len)))
+		return 99;
+	return rc;
+}
+
+static int d_receipt(const uint8_t *in, size_t len)
+{
+	const uint8_t *dr, *receipt;
+	size_t dr_len;
+	int rc = ota_ecka_receipt_rsp_decode(in, len, &dr, &dr_len, &receipt);
+	if (rc == 0 && (!INSIDE(dr, dr_len, in, len) || !INSIDE(receipt, 16, in, len)))
+		return 99;
+	return rc;
+}
+
+/* SCP03t: a fresh card session (same keys and challenges, opened by the host's EXTERNAL AUTHENTICATE) for every
+ * attempt, since a MAC failure closes the session as it should */
+static struct ota_key *t_enc, *t_mac;
+static const uint8_t t_hc[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, t_cc[8] = { 9, 8, 7, 6, 5, 4, 3, 2 };
+static uint8_t t_ea[32];
+static size_t t_ea_len;
+
+static int d_scp03t(const uint8_t *in, size_t len)
+{
+	struct ota_scp03 *card;
+	uint8_t out[512];
+	struct proto_buf b;
+	int rc;
+
+	if (ota_scp03_new(ctx, t_enc, t_mac, t_hc, t_cc, &card) || ota_scp03t_ext_auth_check(card, t_ea, t_ea_len))
+		return 99;
+	proto_buf_init(&b, out, sizeof(out));
+	rc = ota_scp03t_unwrap_cmd(card, in, len, &b);
+	talloc_free(card);
+	return rc;
+}
+
+static void torture_scp03t(void)
+{
+	struct ota_scp03 *host;
+	uint8_t raw[16], w[300], data[100];
+	struct proto_buf b;
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		raw[i] = (uint8_t)(0x40 + i);
+	ota_key_import(ctx, raw, 16, &t_enc);
+	raw[0] = 0x99;
+	ota_key_import(ctx, raw, 16, &t_mac);
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)i;
+	CHECK_RC(ota_scp03_new(ctx, t_enc, t_mac, t_hc, t_cc, &host), 0);
+	proto_buf_init(&b, t_ea, sizeof(t_ea));
+	CHECK_RC(ota_scp03t_ext_auth_encode(host, 0x33, &b), 0);
+	t_ea_len = b.len;
+	proto_buf_init(&b, w, sizeof(w));
+	CHECK_RC(ota_scp03t_wrap_cmd(host, data, sizeof(data), &b), 0);
+	torture_bin("scp03t-86", d_scp03t, b.data, b.len);
+	talloc_free(host);
+}
+
 static int d_cert(const uint8_t *in, size_t len)
 {
 	struct proto_gp_cert c;
@@ -192,6 +315,26 @@ int main(void)
 	torture("udh", d_udh, "0700030a0301700000281506192222b00011");
 	torture("deliver", d_deliver, "400891214365877ff62270520000000005027000aabb");
 	torture("submit", d_submit, "5109048101107f16a70402710001");
+	torture("script", d_script, "aa6d224b80e60c004510a0000005591010ffffffff8900000d0010a0000005591010ffffffff8900000e001"
+				    "0a0000005591010ffffffff89000012000380c0000cc90481020370ef04830280000000221e80f24002184f10"
+				    "a0000005591010ffffffff89000012005c044f9f705300");
+	torture("script", d_script, "ae80220d80e28900073a08044e020001008301030000");
+	torture("rsp", d_rsp, "ab2680010223029000231de3194f10a0000005591010ffffffff89000012009f7001035301009000");
+	torture("rsp", d_rsp, "af8023148610000102030405060708090a0b0c0d0e0f90000000");
+	torture("apdu", d_apdu, "80e28800153a03124f10a0000005591010ffffffff8900001200");
+	torture("iu-rsp", d_iu_rsp, "000000000000000000003003703eb51047495b249f66c484c1d2ef1948000002");
+	torture("crt", d_crt, "a615900203099501108001888101108201018301309100");
+	torture("receipt", d_receipt, "8610b5c6ea8b5bde27d34dec04b18d005179");
+	{
+		/* the 3A02 STORE DATA payload of crypto.json sgp02_scenario3_reference */
+		json_t *root = vec_load("crypto.json");
+		const char *apdu = vec_str(json_object_get(root, "sgp02_scenario3_reference"), "store_data_2_apdu");
+		CHECK(apdu && strlen(apdu) > 10, "store_data_2_apdu in crypto.json");
+		if (apdu && strlen(apdu) > 10)
+			torture("keyparams", d_keyparams, apdu + 10);
+		json_decref(root);
+	}
+	torture_scp03t();
 	torture("cert", d_cert, "7f2181a59301024201025f2001029501885f2404214501017303c801017f4946b041046466e042804faac48f83"
 				"9ea53e85d0b8b93f2f015028a472f07f3227af408170acfb39d198ba7d0dcff3de5032a6cc8f6acc84ef556bfe"
 				"530dec0ff75f2af59af001005f37405f8fb981d078662bba38f22f4041ac8299b6869f724545fdcf0c2b8b575a"
