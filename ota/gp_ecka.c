@@ -97,15 +97,11 @@ int ota_ecka_crt_decode(struct ota_ecka_crt *crt, const uint8_t *in, size_t len)
 	int rc;
 
 	memset(crt, 0, sizeof(*crt));
-	rc = proto_tlv_decode(in, len, &outer);
+	rc = proto_tlv_decode_exact(in, len, &outer);
 	if (rc < 0)
 		goto fail;
-	if (outer.tag != OTA_ECKA_TAG_CRT || outer.indefinite)
+	if (outer.tag != OTA_ECKA_TAG_CRT)
 		goto malformed;
-	if ((size_t)rc != len) {
-		rc = -PROTO_E_TRAILING;
-		goto fail;
-	}
 	proto_tlv_iter_init(&it, outer.val, outer.len);
 	while ((rc = proto_tlv_iter_next(&it, &t)) > 0) {
 		one = NULL;

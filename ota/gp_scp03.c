@@ -433,10 +433,10 @@ static void open_session(struct ota_scp03 *s, uint8_t sl, const uint8_t full[AES
 
 /* ---- APDU form ---------------------------------------------------------------------------------------------- */
 
-int ota_scp03_ext_auth_encode(struct ota_scp03 *s, uint8_t sl, struct proto_buf *b)
+/* EXTERNAL AUTHENTICATE in either form: hdr (APDU header or 85 L SL) || host cryptogram || C-MAC, the MAC over
+ * a zero chaining value; opens the session on the MAC. */
+static int ext_auth_encode(struct ota_scp03 *s, uint8_t sl, const uint8_t *hdr, size_t hdr_len, struct proto_buf *b)
 {
-	const uint8_t hdr[5] = { CLA_GP | CLA_SM, INS_EXTERNAL_AUTHENTICATE, sl, 0x00,
-				 OTA_SCP03_CRYPTOGRAM_LEN + OTA_SCP03_MAC_LEN };
 	uint8_t full[AES_BLOCK];
 	int rc;
 
@@ -444,18 +444,26 @@ int ota_scp03_ext_auth_encode(struct ota_scp03 *s, uint8_t sl, struct proto_buf 
 		return -PROTO_E_STATE;
 	if (!sl_valid(sl))
 		return -EINVAL;
-	rc = room(b, sizeof(hdr) + hdr[4]);
+	rc = room(b, hdr_len + OTA_SCP03_CRYPTOGRAM_LEN + OTA_SCP03_MAC_LEN);
 	if (rc < 0)
 		return rc;
 	memset(s->mcv, 0, sizeof(s->mcv));
-	rc = cmd_mac(s, hdr, sizeof(hdr), s->host_cryptogram, OTA_SCP03_CRYPTOGRAM_LEN, full);
+	rc = cmd_mac(s, hdr, hdr_len, s->host_cryptogram, OTA_SCP03_CRYPTOGRAM_LEN, full);
 	if (rc < 0)
 		return fail_closed(s, rc);
-	proto_buf_put(b, hdr, sizeof(hdr));
+	proto_buf_put(b, hdr, hdr_len);
 	proto_buf_put(b, s->host_cryptogram, OTA_SCP03_CRYPTOGRAM_LEN);
 	proto_buf_put(b, full, OTA_SCP03_MAC_LEN);
 	open_session(s, sl, full);
 	return proto_buf_status(b);
+}
+
+int ota_scp03_ext_auth_encode(struct ota_scp03 *s, uint8_t sl, struct proto_buf *b)
+{
+	const uint8_t hdr[5] = { CLA_GP | CLA_SM, INS_EXTERNAL_AUTHENTICATE, sl, 0x00,
+				 OTA_SCP03_CRYPTOGRAM_LEN + OTA_SCP03_MAC_LEN };
+
+	return ext_auth_encode(s, sl, hdr, sizeof(hdr), b);
 }
 
 int ota_scp03_ext_auth_check(struct ota_scp03 *s, const uint8_t *apdu, size_t len)
@@ -684,19 +692,6 @@ int ota_scp03_unwrap_rsp(struct ota_scp03 *s, const uint8_t *data, size_t len, u
 
 /* ---- TLV form (SCP03t) ---------------------------------------------------------------------------------------- */
 
-/* Decode exactly one TLV; a '9F..' tag is an error report from the card. */
-static int tlv_exact(const uint8_t *in, size_t len, struct proto_tlv *t)
-{
-	int rc = proto_tlv_decode(in, len, t);
-
-	if (rc < 0)
-		return rc;
-	if (t->indefinite)
-		return -PROTO_E_MALFORMED;
-	if ((size_t)rc != len)
-		return -PROTO_E_TRAILING;
-	return 0;
-}
 
 static bool tlv_is_error(const struct proto_tlv *t)
 {
@@ -717,7 +712,7 @@ int ota_scp03t_iu_decode(const uint8_t *tlv, size_t len, uint8_t *kvn, uint8_t *
 			 uint8_t host_challenge[OTA_SCP03_CHALLENGE_LEN])
 {
 	struct proto_tlv t;
-	int rc = tlv_exact(tlv, len, &t);
+	int rc = proto_tlv_decode_exact(tlv, len, &t);
 
 	if (rc < 0)
 		return rc;
@@ -741,7 +736,7 @@ int ota_scp03t_iu_rsp_encode(struct proto_buf *b, const struct ota_scp03_iu_rsp 
 int ota_scp03t_iu_rsp_decode(struct ota_scp03_iu_rsp *r, const uint8_t *tlv, size_t len)
 {
 	struct proto_tlv t;
-	int rc = tlv_exact(tlv, len, &t);
+	int rc = proto_tlv_decode_exact(tlv, len, &t);
 
 	memset(r, 0, sizeof(*r));
 	if (rc < 0)
@@ -756,25 +751,8 @@ int ota_scp03t_iu_rsp_decode(struct ota_scp03_iu_rsp *r, const uint8_t *tlv, siz
 int ota_scp03t_ext_auth_encode(struct ota_scp03 *s, uint8_t sl, struct proto_buf *b)
 {
 	const uint8_t hdr[3] = { OTA_SCP03T_TAG_EA, 1 + OTA_SCP03_CRYPTOGRAM_LEN + OTA_SCP03_MAC_LEN, sl };
-	uint8_t full[AES_BLOCK];
-	int rc;
 
-	if (s->state != ST_KEYS)
-		return -PROTO_E_STATE;
-	if (!sl_valid(sl))
-		return -EINVAL;
-	rc = room(b, 2 + hdr[1]);
-	if (rc < 0)
-		return rc;
-	memset(s->mcv, 0, sizeof(s->mcv));
-	rc = cmd_mac(s, hdr, sizeof(hdr), s->host_cryptogram, OTA_SCP03_CRYPTOGRAM_LEN, full);
-	if (rc < 0)
-		return fail_closed(s, rc);
-	proto_buf_put(b, hdr, sizeof(hdr));
-	proto_buf_put(b, s->host_cryptogram, OTA_SCP03_CRYPTOGRAM_LEN);
-	proto_buf_put(b, full, OTA_SCP03_MAC_LEN);
-	open_session(s, sl, full);
-	return proto_buf_status(b);
+	return ext_auth_encode(s, sl, hdr, sizeof(hdr), b);
 }
 
 int ota_scp03t_ext_auth_check(struct ota_scp03 *s, const uint8_t *tlv, size_t len)
@@ -785,7 +763,7 @@ int ota_scp03t_ext_auth_check(struct ota_scp03 *s, const uint8_t *tlv, size_t le
 
 	if (s->state != ST_KEYS)
 		return -PROTO_E_STATE;
-	rc = tlv_exact(tlv, len, &t);
+	rc = proto_tlv_decode_exact(tlv, len, &t);
 	if (rc < 0)
 		return rc;
 	if (t.tag != OTA_SCP03T_TAG_EA || t.len != 1 + OTA_SCP03_CRYPTOGRAM_LEN + OTA_SCP03_MAC_LEN ||
@@ -815,7 +793,7 @@ int ota_scp03t_ext_auth_rsp_encode(struct proto_buf *b)
 int ota_scp03t_ext_auth_rsp_check(const uint8_t *tlv, size_t len)
 {
 	struct proto_tlv t;
-	int rc = tlv_exact(tlv, len, &t);
+	int rc = proto_tlv_decode_exact(tlv, len, &t);
 
 	if (rc < 0)
 		return rc;
@@ -890,7 +868,7 @@ int ota_scp03t_unwrap_tlv(struct ota_scp03 *s, uint32_t tag, bool decrypt, const
 
 	if (s->state != ST_OPEN)
 		return -PROTO_E_STATE;
-	rc = tlv_exact(tlv, len, &t);
+	rc = proto_tlv_decode_exact(tlv, len, &t);
 	if (rc < 0)
 		return rc;
 	if (t.tag != tag)
@@ -984,7 +962,7 @@ int ota_scp03t_unwrap_rsp(struct ota_scp03 *s, const uint8_t *tlv, size_t len, s
 
 	if (s->state != ST_OPEN)
 		return -PROTO_E_STATE;
-	rc = tlv_exact(tlv, len, &t);
+	rc = proto_tlv_decode_exact(tlv, len, &t);
 	if (rc < 0)
 		return rc;
 	if (tlv_is_error(&t))

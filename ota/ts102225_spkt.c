@@ -231,6 +231,23 @@ fail:
 	return rc;
 }
 
+/* Decipher the secured part (CNTR onwards) into scratch and point *p at the plaintext. */
+static int decipher(const struct ota_sec *sec, enum ota_cipher cipher, size_t bs, const uint8_t **p, size_t len,
+		    uint8_t *scratch, size_t scratch_cap)
+{
+	int rc;
+
+	if (len % bs)
+		return -PROTO_E_CIPHER;
+	if (scratch_cap < len)
+		return -PROTO_E_NOSPACE;
+	rc = ota_key_cipher(sec->kic_key, cipher, false, NULL, *p, scratch, len);
+	if (rc < 0)
+		return rc;
+	*p = scratch;
+	return 0;
+}
+
 int ota_spkt_cmd_decode(const uint8_t *in, size_t len, const struct ota_sec *sec,
 			uint8_t *scratch, size_t scratch_cap, struct ota_spkt_cmd *out)
 {
@@ -275,16 +292,8 @@ int ota_spkt_cmd_decode(const uint8_t *in, size_t len, const struct ota_sec *sec
 
 	sec_len = len - CMD_OFF_CNTR;
 	sp = in + CMD_OFF_CNTR;
-	if (s.ciphered) {
-		if (sec_len % bs)
-			return -PROTO_E_CIPHER;
-		if (scratch_cap < sec_len)
-			return -PROTO_E_NOSPACE;
-		rc = ota_key_cipher(sec->kic_key, cipher, false, NULL, sp, scratch, sec_len);
-		if (rc < 0)
-			return rc;
-		sp = scratch;
-	}
+	if (s.ciphered && (rc = decipher(sec, cipher, bs, &sp, sec_len, scratch, scratch_cap)) < 0)
+		return rc;
 	proto_cur_init(&c, sp, sec_len);
 	proto_cur_copy(&c, out->hdr.cntr, 5);
 	out->pcntr = proto_cur_u8(&c);
@@ -458,16 +467,8 @@ static int por_try(const uint8_t *udh, size_t udh_len, const uint8_t *rp, size_t
 		rc_len = out->rhl - RHL_BASE;
 	if (out->rhl != RHL_BASE + rc_len)
 		return -PROTO_E_MALFORMED;
-	if (ciphered) {
-		if (body_len % bs)
-			return -PROTO_E_CIPHER;
-		if (scratch_cap < body_len)
-			return -PROTO_E_NOSPACE;
-		rc = ota_key_cipher(sec->kic_key, cipher, false, NULL, body, scratch, body_len);
-		if (rc < 0)
-			return rc;
-		body = scratch;
-	}
+	if (ciphered && (rc = decipher(sec, cipher, bs, &body, body_len, scratch, scratch_cap)) < 0)
+		return rc;
 	proto_cur_init(&c, body, body_len);
 	proto_cur_copy(&c, out->cntr, 5);
 	out->pcntr = proto_cur_u8(&c);

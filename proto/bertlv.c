@@ -69,6 +69,19 @@ malformed:
 	return -PROTO_E_MALFORMED;
 }
 
+int proto_tlv_decode_exact(const uint8_t *in, size_t len, struct proto_tlv *t)
+{
+	int rc = proto_tlv_decode(in, len, t);
+
+	if (rc < 0)
+		return rc;
+	if (t->indefinite)
+		return -PROTO_E_MALFORMED;
+	if ((size_t)rc != len)
+		return -PROTO_E_TRAILING;
+	return 0;
+}
+
 void proto_tlv_iter_init(struct proto_tlv_iter *it, const uint8_t *data, size_t len)
 {
 	it->p = data;

@@ -31,6 +31,10 @@ struct proto_tlv {
  *  not skipped here), -PROTO_E_UNSUPPORTED (tags of more than 3 bytes). */
 int proto_tlv_decode(const uint8_t *in, size_t len, struct proto_tlv *t);
 
+/*! Decode a single definite-length TLV that fills in[0..len) exactly. 0 and t filled, -PROTO_E_TRAILING when
+ *  bytes follow it, -PROTO_E_MALFORMED for the indefinite form, or the errors of proto_tlv_decode(). */
+int proto_tlv_decode_exact(const uint8_t *in, size_t len, struct proto_tlv *t);
+
 /*! Zero-copy iterator over a sequence of TLVs. */
 struct proto_tlv_iter {
 	const uint8_t *p, *end;

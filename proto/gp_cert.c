@@ -101,15 +101,11 @@ int proto_gp_cert_decode(struct proto_gp_cert *c, const uint8_t *in, size_t len)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	rc = proto_tlv_decode(in, len, &outer);
+	rc = proto_tlv_decode_exact(in, len, &outer);
 	if (rc < 0)
 		goto fail;
-	if (outer.tag != PROTO_GP_CERT_TAG || outer.indefinite)
+	if (outer.tag != PROTO_GP_CERT_TAG)
 		goto malformed;
-	if ((size_t)rc != len) {
-		rc = -PROTO_E_TRAILING;
-		goto fail;
-	}
 
 	proto_tlv_iter_init(&it, outer.val, outer.len);
 	while ((rc = proto_tlv_iter_next(&it, &t)) > 0) {
