@@ -284,7 +284,8 @@ int ota_spkt_cmd_decode(const uint8_t *in, size_t len, const struct ota_sec *sec
 	if (rc < 0)
 		return -PROTO_E_UNSUPPORTED;
 	/* AES CC length is agreed, not signalled: read it from CHL (4 or 8) */
-	if (s.integ == OTA_INTEG_CC && mac == OTA_MAC_AES_CMAC && (out->chl == CHL_BASE + 4 || out->chl == CHL_BASE + 8))
+	if (s.integ == OTA_INTEG_CC && mac == OTA_MAC_AES_CMAC &&
+	    (out->chl == CHL_BASE + 4 || out->chl == CHL_BASE + 8))
 		rc_len = out->chl - CHL_BASE;
 	if (out->chl != CHL_BASE + rc_len)
 		return -PROTO_E_UNSUPPORTED;
@@ -476,7 +477,8 @@ static int por_try(const uint8_t *udh, size_t udh_len, const uint8_t *rp, size_t
 	proto_cur_copy(&c, out->rc_cc_ds, rc_len);
 	if (c.bad)
 		return -PROTO_E_TRUNCATED;
-	if (out->pcntr > proto_cur_left(&c) || (ciphered && out->pcntr >= bs) || (!ciphered && s->por_ciphered && out->pcntr))
+	if (out->pcntr > proto_cur_left(&c) || (ciphered && out->pcntr >= bs) ||
+	    (!ciphered && s->por_ciphered && out->pcntr))
 		return -PROTO_E_MALFORMED;
 	if (ciphered && !rc_len) {
 		/* no CC to decide: padding must be 00 octets, else this was not a ciphered PoR (or a wrong key) */

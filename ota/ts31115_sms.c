@@ -248,7 +248,7 @@ int ota_sms_reasm_feed(struct ota_sms_reasm *r, const char *orig, const uint8_t 
 		}
 		p = free_slot;
 		p->used = true;
-		strcpy(p->orig, orig);
+		memcpy(p->orig, orig, strlen(orig) + 1);	/* length checked above */
 		p->ref = h.ref;
 		p->total = h.total;
 		p->first_seen = now;

@@ -78,29 +78,29 @@ int proto_apdu_rsp_encode(struct proto_buf *b, const uint8_t *data, size_t len, 
 /*! Status words met in SGP.02 ES5/ES8 responses (ISO/IEC 7816-4 §5.6, ETSI TS 102 221 §10.2.1,
  *  GPCS v2.3.1 chapter 11, SGP.02 §4.1.1 as quoted in sgp02.md §6.4). SW1-only groups carry a count in SW2. */
 enum proto_apdu_sw {
-	PROTO_SW_OK = 0x9000,				/*!< normal ending */
-	PROTO_SW_BYTES_AVAILABLE = 0x6100,		/*!< 61xx: xx response bytes still available */
-	PROTO_SW_PROACTIVE_PENDING = 0x9100,		/*!< 91xx (TS 102 221): normal ending, proactive command */
-	PROTO_SW_MORE_DATA = 0x6310,			/*!< GP GET STATUS: more data available */
-	PROTO_SW_MEMORY_FAILURE = 0x6581,		/*!< memory failure */
-	PROTO_SW_WRONG_LENGTH = 0x6700,			/*!< wrong length */
-	PROTO_SW_LOGICAL_CHANNEL = 0x6881,		/*!< logical channel not supported */
-	PROTO_SW_SM_NOT_SUPPORTED = 0x6882,		/*!< secure messaging not supported */
-	PROTO_SW_SECURITY_STATUS = 0x6982,		/*!< security status not satisfied */
-	PROTO_SW_CONDITIONS_OF_USE = 0x6985,		/*!< conditions of use not satisfied (wrong state, fall-back) */
-	PROTO_SW_POL1 = 0x69E1,				/*!< SGP.02: POL1 of the profile prevents this action */
-	PROTO_SW_WRONG_DATA = 0x6A80,			/*!< incorrect values in command data */
-	PROTO_SW_FUNC_NOT_SUPPORTED = 0x6A81,		/*!< function not supported */
-	PROTO_SW_NOT_FOUND = 0x6A82,			/*!< application / file not found */
-	PROTO_SW_NOT_ENOUGH_MEMORY = 0x6A84,		/*!< not enough memory space */
-	PROTO_SW_WRONG_P1P2 = 0x6A86,			/*!< incorrect P1 P2 */
-	PROTO_SW_REF_NOT_FOUND = 0x6A88,		/*!< referenced data not found (ISD-P absent) */
-	PROTO_SW_WRONG_LE = 0x6C00,			/*!< 6Cxx: wrong Le, xx is the exact length */
-	PROTO_SW_INS_NOT_SUPPORTED = 0x6D00,		/*!< INS not supported */
-	PROTO_SW_CLA_NOT_SUPPORTED = 0x6E00,		/*!< CLA not supported */
-	PROTO_SW_NO_DIAGNOSIS = 0x6F00,			/*!< no precise diagnosis */
-	PROTO_SW_ALGO_NOT_SUPPORTED = 0x9484,		/*!< GP: algorithm not supported */
-	PROTO_SW_INVALID_KCV = 0x9485,			/*!< GP: invalid key check value */
+	PROTO_SW_OK = 0x9000,		      /*!< normal ending */
+	PROTO_SW_BYTES_AVAILABLE = 0x6100,    /*!< 61xx: xx response bytes still available */
+	PROTO_SW_PROACTIVE_PENDING = 0x9100,  /*!< 91xx (TS 102 221): normal ending, proactive command */
+	PROTO_SW_MORE_DATA = 0x6310,	      /*!< GP GET STATUS: more data available */
+	PROTO_SW_MEMORY_FAILURE = 0x6581,     /*!< memory failure */
+	PROTO_SW_WRONG_LENGTH = 0x6700,	      /*!< wrong length */
+	PROTO_SW_LOGICAL_CHANNEL = 0x6881,    /*!< logical channel not supported */
+	PROTO_SW_SM_NOT_SUPPORTED = 0x6882,   /*!< secure messaging not supported */
+	PROTO_SW_SECURITY_STATUS = 0x6982,    /*!< security status not satisfied */
+	PROTO_SW_CONDITIONS_OF_USE = 0x6985,  /*!< conditions of use not satisfied (wrong state, fall-back) */
+	PROTO_SW_POL1 = 0x69E1,		      /*!< SGP.02: POL1 of the profile prevents this action */
+	PROTO_SW_WRONG_DATA = 0x6A80,	      /*!< incorrect values in command data */
+	PROTO_SW_FUNC_NOT_SUPPORTED = 0x6A81, /*!< function not supported */
+	PROTO_SW_NOT_FOUND = 0x6A82,	      /*!< application / file not found */
+	PROTO_SW_NOT_ENOUGH_MEMORY = 0x6A84,  /*!< not enough memory space */
+	PROTO_SW_WRONG_P1P2 = 0x6A86,	      /*!< incorrect P1 P2 */
+	PROTO_SW_REF_NOT_FOUND = 0x6A88,      /*!< referenced data not found (ISD-P absent) */
+	PROTO_SW_WRONG_LE = 0x6C00,	      /*!< 6Cxx: wrong Le, xx is the exact length */
+	PROTO_SW_INS_NOT_SUPPORTED = 0x6D00,  /*!< INS not supported */
+	PROTO_SW_CLA_NOT_SUPPORTED = 0x6E00,  /*!< CLA not supported */
+	PROTO_SW_NO_DIAGNOSIS = 0x6F00,	      /*!< no precise diagnosis */
+	PROTO_SW_ALGO_NOT_SUPPORTED = 0x9484, /*!< GP: algorithm not supported */
+	PROTO_SW_INVALID_KCV = 0x9485,	      /*!< GP: invalid key check value */
 };
 
 /*! One row of the SW value-string table: matches when (sw & mask) == value. */
@@ -146,17 +146,17 @@ const char *proto_gp_ins_name(uint8_t ins);
 
 /*! Tags of the GP/SGP.02 data fields built or parsed here. */
 enum proto_gp_tag {
-	PROTO_GP_TAG_AID = 0x4F,		/*!< AID (GPCS DELETE / GET STATUS data; SGP.02 ES5 data) */
-	PROTO_GP_TAG_SEQ_NUMBER = 0x4E,		/*!< SGP.02 notification sequence number (sgp02.md §6.5) */
-	PROTO_GP_TAG_TAG_LIST = 0x5C,		/*!< tag list (GET STATUS / GET DATA) */
-	PROTO_GP_TAG_SD_PROPS = 0x53,		/*!< SGP.02 GET STATUS ISD-P properties (b1 = fall-back) */
-	PROTO_GP_TAG_LCS = 0x9F70,		/*!< life-cycle state (GET STATUS) */
-	PROTO_GP_TAG_REGISTRY_ENTRY = 0xE3,	/*!< GP registry entry (GET STATUS response) */
-	PROTO_GP_TAG_APP_PARAMS = 0xC9,		/*!< application specific install parameters (GPCS §11.5) */
-	PROTO_GP_TAG_SYS_PARAMS = 0xEF,		/*!< system specific install parameters */
-	PROTO_GP_TAG_NVM_QUOTA = 0x83,		/*!< in EF: TS 102 226 cumulative granted non-volatile memory */
-	PROTO_GP_TAG_KEY_RANGE = 0xF2,		/*!< SGP.02 FinaliseISDRhandover DELETE: KVN, first and last KeyID */
-	PROTO_GP_TAG_EUICC_INFO = 0xBF30,	/*!< GET DATA object for eUICCCapabilityAudit (sgp02.md §6.4) */
+	PROTO_GP_TAG_AID = 0x4F,	    /*!< AID (GPCS DELETE / GET STATUS data; SGP.02 ES5 data) */
+	PROTO_GP_TAG_SEQ_NUMBER = 0x4E,	    /*!< SGP.02 notification sequence number (sgp02.md §6.5) */
+	PROTO_GP_TAG_TAG_LIST = 0x5C,	    /*!< tag list (GET STATUS / GET DATA) */
+	PROTO_GP_TAG_SD_PROPS = 0x53,	    /*!< SGP.02 GET STATUS ISD-P properties (b1 = fall-back) */
+	PROTO_GP_TAG_LCS = 0x9F70,	    /*!< life-cycle state (GET STATUS) */
+	PROTO_GP_TAG_REGISTRY_ENTRY = 0xE3, /*!< GP registry entry (GET STATUS response) */
+	PROTO_GP_TAG_APP_PARAMS = 0xC9,	    /*!< application specific install parameters (GPCS §11.5) */
+	PROTO_GP_TAG_SYS_PARAMS = 0xEF,	    /*!< system specific install parameters */
+	PROTO_GP_TAG_NVM_QUOTA = 0x83,	    /*!< in EF: TS 102 226 cumulative granted non-volatile memory */
+	PROTO_GP_TAG_KEY_RANGE = 0xF2,	    /*!< SGP.02 FinaliseISDRhandover DELETE: KVN, first and last KeyID */
+	PROTO_GP_TAG_EUICC_INFO = 0xBF30,   /*!< GET DATA object for eUICCCapabilityAudit (sgp02.md §6.4) */
 };
 
 /*! INSTALL P1 (GPCS v2.3.1 §11.5): bits may be combined, e.g. install + make selectable = '0C'. */

@@ -51,7 +51,7 @@ const char *proto_hexstr(const uint8_t *in, size_t len)
 
 	if (len > 512) {
 		proto_hex_encode(in, 512, buf);
-		strcpy(buf + 1024, "...");
+		memcpy(buf + 1024, "...", 4);
 		return buf;
 	}
 	return proto_hex_encode(in, len, buf);

@@ -481,7 +481,8 @@ static void test_apdu_codec(void)
 
 			t[i] = (uint8_t)k;
 			if (proto_apdu_decode(t, n, &a) == 0)
-				CHECK(4 + (a.lc ? 1 + a.lc : 0) + (a.le_present ? 1 : 0) == n, "mutation %zu/%zu", i, k);
+				CHECK(4 + (a.lc ? 1 + a.lc : 0) + (a.le_present ? 1 : 0) == n, "mutation %zu/%zu", i,
+				      k);
 			free(t);
 		}
 	}

@@ -56,7 +56,8 @@ static void check_tpdus(const char *id, json_t *v, json_t *exp, struct ota_sms_u
 		CHECK_HEX(b.data, b.len, json_string_value(json_array_get(tpdus, i)), what);
 		CHECK_RC(ota_tp_deliver_decode(b.data, b.len, &back), 0);
 		CHECK(back.ud_len == segs[i].len && !memcmp(back.ud, segs[i].ud, back.ud_len), "%s: tpdu ud", id);
-		CHECK(!strcmp(back.oa.digits, d.oa.digits) && back.pid == d.pid && back.dcs == d.dcs, "%s: tpdu hdr", id);
+		CHECK(!strcmp(back.oa.digits, d.oa.digits) && back.pid == d.pid && back.dcs == d.dcs, "%s: tpdu hdr",
+		      id);
 	}
 }
 
@@ -108,7 +109,8 @@ static void run_command(json_t *v)
 
 	if (segs_exp) {
 		n = ota_sms_segment(b.data, b.len, OTA_IEI_CMD_PKT, 0, segs, 8);
-		CHECK(n == (int)json_array_size(segs_exp), "%s: %d segments, want %zu", id, n, json_array_size(segs_exp));
+		CHECK(n == (int)json_array_size(segs_exp), "%s: %d segments, want %zu", id, n,
+		      json_array_size(segs_exp));
 		for (i = 0; i < n && i < (int)json_array_size(segs_exp); i++) {
 			snprintf(what, sizeof(what), "%s segment %d", id, i);
 			CHECK_HEX(segs[i].ud, segs[i].len, json_string_value(json_array_get(segs_exp, i)), what);

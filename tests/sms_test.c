@@ -14,7 +14,8 @@ static void test_segment_sizes(void)
 	unsigned i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		CHECK(ota_sms_segment_count(t[i].len) == t[i].n, "len %zu -> %u", t[i].len, ota_sms_segment_count(t[i].len));
+		CHECK(ota_sms_segment_count(t[i].len) == t[i].n, "len %zu -> %u", t[i].len,
+		      ota_sms_segment_count(t[i].len));
 }
 
 static void test_segment_layout(void)
@@ -42,20 +43,28 @@ static void test_segment_layout(void)
 
 static void test_parse(void)
 {
-	static const struct { const char *hex; int rc; bool concat; uint16_t ref; uint8_t total, seq; bool c70, c71; size_t pl; } t[] = {
-		{ "027000aabb", 0, false, 0, 0, 0, true, false, 2 },
-		{ "027100", 0, false, 0, 0, 0, false, true, 0 },
-		{ "0700030a020170001122", 0, true, 0x0a, 2, 1, true, false, 2 },
-		{ "0770000003070201aa", 0, true, 7, 2, 1, true, false, 1 },	/* IE 70 first */
-		{ "050804123403", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0 },	/* IE longer than UDHL */
-		{ "08080412340302710011", 0, true, 0x1234, 3, 2, false, true, 1 },	/* 16-bit ref */
-		{ "0500030a0203", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0 },	/* seq > total */
-		{ "0500030a0200", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0 },	/* seq 0 */
-		{ "0400020a02", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0 },	/* IEDL 2 */
-		{ "03700500", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0 },	/* IE runs past UDH */
-		{ "05", -PROTO_E_TRUNCATED, false, 0, 0, 0, false, false, 0 },
-		{ "", -PROTO_E_TRUNCATED, false, 0, 0, 0, false, false, 0 },
-		{ "0024010070", 0, false, 0, 0, 0, false, false, 4 },	/* UDHL 0 */
+	static const struct {
+		const char *hex;
+		int rc;
+		bool concat;
+		uint16_t ref;
+		uint8_t total, seq;
+		bool c70, c71;
+		size_t pl;
+	} t[] = {
+		{"027000aabb", 0, false, 0, 0, 0, true, false, 2},
+		{"027100", 0, false, 0, 0, 0, false, true, 0},
+		{"0700030a020170001122", 0, true, 0x0a, 2, 1, true, false, 2},
+		{"0770000003070201aa", 0, true, 7, 2, 1, true, false, 1},	       /* IE 70 first */
+		{"050804123403", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0}, /* IE longer than UDHL */
+		{"08080412340302710011", 0, true, 0x1234, 3, 2, false, true, 1},       /* 16-bit ref */
+		{"0500030a0203", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0}, /* seq > total */
+		{"0500030a0200", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0}, /* seq 0 */
+		{"0400020a02", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0},   /* IEDL 2 */
+		{"03700500", -PROTO_E_MALFORMED, false, 0, 0, 0, false, false, 0},     /* IE runs past UDH */
+		{"05", -PROTO_E_TRUNCATED, false, 0, 0, 0, false, false, 0},
+		{"", -PROTO_E_TRUNCATED, false, 0, 0, 0, false, false, 0},
+		{"0024010070", 0, false, 0, 0, 0, false, false, 4}, /* UDHL 0 */
 	};
 	unsigned i;
 
@@ -66,8 +75,10 @@ static void test_parse(void)
 
 		CHECK(rc == t[i].rc, "%s: rc %d", t[i].hex, rc);
 		if (!rc)
-			CHECK(h.concat == t[i].concat && h.ref == t[i].ref && h.total == t[i].total && h.seq == t[i].seq &&
-			      h.cmd_pkt == t[i].c70 && h.rsp_pkt == t[i].c71 && h.payload_len == t[i].pl, "%s: fields", t[i].hex);
+			CHECK(h.concat == t[i].concat && h.ref == t[i].ref && h.total == t[i].total &&
+				      h.seq == t[i].seq && h.cmd_pkt == t[i].c70 && h.rsp_pkt == t[i].c71 &&
+				      h.payload_len == t[i].pl,
+			      "%s: fields", t[i].hex);
 	}
 }
 
@@ -94,11 +105,12 @@ static void test_reassembly_orders(void)
 
 			proto_buf_init(&b, out, sizeof(out));
 			for (i = 0; i < 4; i++) {
-				rc = ota_sms_reasm_feed(r, "491700000001", segs[perm[i]].ud, segs[perm[i]].len, 1000, &b, &o);
+				const struct ota_sms_ud *sg = &segs[perm[i]];
+				rc = ota_sms_reasm_feed(r, "491700000001", sg->ud, sg->len, 1000, &b, &o);
 				CHECK(rc == (i == 3 ? 1 : 0), "perm %d step %d rc %d", count, i, rc);
 			}
-			CHECK(rc == 1 && b.len == sizeof(pkt) && !memcmp(out, pkt, sizeof(pkt)) && o.cmd_pkt && !o.rsp_pkt &&
-			      o.segments == 4 && o.udh_len == 8, "perm %d reassembled", count);
+			CHECK(rc == 1 && b.len == sizeof(pkt) && !memcmp(out, pkt, sizeof(pkt)), "perm %d data", count);
+			CHECK(o.cmd_pkt && !o.rsp_pkt && o.segments == 4 && o.udh_len == 8, "perm %d IEs", count);
 			count++;
 			while (k < 4 && c[k] >= k) {
 				c[k] = 0;

@@ -84,8 +84,8 @@ static void test_cmd_all_spi(void)
 			for (i = 0; i < buf.len; i++) {
 				pkt[i] ^= 0x40;
 				rc = ota_spkt_cmd_decode(pkt, buf.len, &sec, scratch, sizeof(scratch), &cmd);
-				CHECK(rc < 0, "tampered byte %zu accepted (spi %02x kic %02x kid %02x)", i, h.spi[0], h.kic,
-				      h.kid);
+				CHECK(rc < 0, "tampered byte %zu accepted (spi %02x kic %02x kid %02x)", i, h.spi[0],
+				      h.kic, h.kid);
 				pkt[i] ^= 0x40;
 			}
 		}

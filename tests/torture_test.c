@@ -289,8 +289,9 @@ int main(void)
 	}
 
 	torture("tlv", d_tlv, "e3124f10a0000005591010ffffffff89000010009f700107");
-	torture("tlv", d_tlv, "e1354c10890010120123412340123456789012244d01024e0200004f10a0000005591010ffffffff8900001300"
-			      "14083a45990057918503");
+	torture("tlv", d_tlv,
+		"e1354c10890010120123412340123456789012244d01024e0200004f10a0000005591010ffffffff8900001300"
+		"14083a45990057918503");
 	{
 		/* SPI 1621 and a PoR with SPI2 39 (ciphered + CC), AES-128 */
 		struct ota_cmd_hdr h = { .spi = { 0x16, 0x21 }, .kic = 0x12, .kid = 0x12, .tar = { 0, 0, 1 },
@@ -309,15 +310,18 @@ int main(void)
 		CHECK_RC(ota_spkt_cmd_encode(&b, &h, &sec, (const uint8_t *)"\x01\x02", 2), 0);
 		torture_bin("spkt-rc", d_spkt, b.data, b.len);
 		proto_buf_init(&b, buf, sizeof(buf));
-		CHECK_RC(ota_por_encode(&b, &ph, &sec, true, (const uint8_t *)"\xab\x07\x80\x01\x01\x23\x02\x90\x00", 9), 0);
+		CHECK_RC(ota_por_encode(&b, &ph, &sec, true, (const uint8_t *)"\xab\x07\x80\x01\x01\x23\x02\x90\x00",
+					9),
+			 0);
 		torture_bin("por", d_por, b.data, b.len);
 	}
 	torture("udh", d_udh, "0700030a0301700000281506192222b00011");
 	torture("deliver", d_deliver, "400891214365877ff62270520000000005027000aabb");
 	torture("submit", d_submit, "5109048101107f16a70402710001");
-	torture("script", d_script, "aa6d224b80e60c004510a0000005591010ffffffff8900000d0010a0000005591010ffffffff8900000e001"
-				    "0a0000005591010ffffffff89000012000380c0000cc90481020370ef04830280000000221e80f24002184f10"
-				    "a0000005591010ffffffff89000012005c044f9f705300");
+	torture("script", d_script,
+		"aa6d224b80e60c004510a0000005591010ffffffff8900000d0010a0000005591010ffffffff8900000e001"
+		"0a0000005591010ffffffff89000012000380c0000cc90481020370ef04830280000000221e80f24002184f10"
+		"a0000005591010ffffffff89000012005c044f9f705300");
 	torture("script", d_script, "ae80220d80e28900073a08044e020001008301030000");
 	torture("rsp", d_rsp, "ab2680010223029000231de3194f10a0000005591010ffffffff89000012009f7001035301009000");
 	torture("rsp", d_rsp, "af8023148610000102030405060708090a0b0c0d0e0f90000000");
@@ -335,10 +339,11 @@ int main(void)
 		json_decref(root);
 	}
 	torture_scp03t();
-	torture("cert", d_cert, "7f2181a59301024201025f2001029501885f2404214501017303c801017f4946b041046466e042804faac48f83"
-				"9ea53e85d0b8b93f2f015028a472f07f3227af408170acfb39d198ba7d0dcff3de5032a6cc8f6acc84ef556bfe"
-				"530dec0ff75f2af59af001005f37405f8fb981d078662bba38f22f4041ac8299b6869f724545fdcf0c2b8b575a"
-				"e8ec3d6a12e2adab160646266ceea067baefbfb4899a5f71162b56770c63d029236d");
+	torture("cert", d_cert,
+		"7f2181a59301024201025f2001029501885f2404214501017303c801017f4946b041046466e042804faac48f83"
+		"9ea53e85d0b8b93f2f015028a472f07f3227af408170acfb39d198ba7d0dcff3de5032a6cc8f6acc84ef556bfe"
+		"530dec0ff75f2af59af001005f37405f8fb981d078662bba38f22f4041ac8299b6869f724545fdcf0c2b8b575a"
+		"e8ec3d6a12e2adab160646266ceea067baefbfb4899a5f71162b56770c63d029236d");
 	printf("%lu decodes\n", runs);
 	talloc_free(ctx);
 	TEST_DONE();

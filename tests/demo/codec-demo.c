@@ -70,8 +70,11 @@ static int euicc(void *ctx, struct ota_sms_ud *segs, int nseg, struct proto_buf 
 		if ((rc = ota_tp_deliver_decode(tb.data, tb.len, &got)) < 0)
 			FAIL("SMS-DELIVER decode", rc);
 		rc = ota_sms_reasm_feed(reasm, got.oa.digits, got.ud, got.ud_len, 0, &b, &o);
-		printf("    segment %d/%d (%zu-byte TPDU, PID %02x DCS %02x): %s\n", i + 1, nseg, tb.len, got.pid, got.dcs,
-		       rc == 1 ? "packet complete" : rc == 0 ? "stored" : proto_strerror(rc));
+		printf("    segment %d/%d (%zu-byte TPDU, PID %02x DCS %02x): %s\n", i + 1, nseg, tb.len, got.pid,
+		       got.dcs,
+		       rc == 1	 ? "packet complete"
+		       : rc == 0 ? "stored"
+				 : proto_strerror(rc));
 		if (rc < 0)
 			FAIL("reassembly", rc);
 	}
@@ -190,7 +193,8 @@ int main(void)
 	if (n < 0)
 		FAIL("segmentation", n);
 	for (i = 0; i < n; i++)
-		printf("    SMS %d/%d TP-UD (%3u bytes) %s\n", i + 1, n, segs[i].len, proto_hexstr(segs[i].ud, segs[i].len));
+		printf("    SMS %d/%d TP-UD (%3u bytes) %s\n", i + 1, n, segs[i].len,
+		       proto_hexstr(segs[i].ud, segs[i].len));
 
 	proto_buf_init(&tb, tpdu, sizeof(tpdu));
 	if (euicc(ctx, segs, n, &tb))
@@ -217,8 +221,8 @@ int main(void)
 		proto_rcmd_rsp_iter_init(&it, &r);
 		failed = 0;
 		for (i = 1; proto_rcmd_rsp_next(&it, &ra) > 0; i++) {
-			printf("    R-APDU %d: SW %04x (%s)%s%s\n", i, ra.sw, proto_apdu_sw_name(ra.sw), ra.len ? ", data " : "",
-			       ra.len ? proto_hexstr(ra.data, ra.len) : "");
+			printf("    R-APDU %d: SW %04x (%s)%s%s\n", i, ra.sw, proto_apdu_sw_name(ra.sw),
+			       ra.len ? ", data " : "", ra.len ? proto_hexstr(ra.data, ra.len) : "");
 			failed |= !proto_apdu_sw_is_ok(ra.sw);
 		}
 		printf("    %u of 2 commands executed\n", r.n_executed);

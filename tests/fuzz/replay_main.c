@@ -77,7 +77,9 @@ int main(int argc, char **argv)
 		int n, i;
 		long k;
 
-		n = snprintf(dir, sizeof(dir), "%s/%s", base, targets[t].name) < (int)sizeof(dir) ? load_corpus(dir, in, len) : -1;
+		n = snprintf(dir, sizeof(dir), "%s/%s", base, targets[t].name) < (int)sizeof(dir)
+			    ? load_corpus(dir, in, len)
+			    : -1;
 		if (n <= 0) {
 			fprintf(stderr, "FAIL %s: no seed corpus in %s\n", targets[t].name, dir);
 			failures++;
