@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <stdint.h>
 #include "proto/hex.h"
+#include "proto/errors.h"
 
 static int tl_pass, tl_fail;
 

@@ -1,0 +1,440 @@
+/* smsrd configuration file: table-driven parse, validate and write-back. */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "smsr/config.h"
+
+enum item_type {
+	T_STR,		/*!< char[] */
+	T_BOOL,		/*!< bool */
+	T_INT,		/*!< int64_t */
+	T_MS,		/*!< int64_t milliseconds, written with a unit */
+	T_SIZE,		/*!< uint64_t bytes */
+};
+
+struct item {
+	const char *section;
+	const char *key;
+	enum item_type type;
+	size_t off;
+	size_t size;	/*!< T_STR: buffer size */
+	const char *def;
+	const char *help;
+};
+
+#define S(sec, key, field, def, help) { sec, key, T_STR, offsetof(struct smsr_config, field), \
+					 sizeof(((struct smsr_config *)0)->field), def, help }
+#define N(sec, key, type, field, def, help) { sec, key, type, offsetof(struct smsr_config, field), 0, def, help }
+
+static const struct item items[] = {
+	S("smsr", "entity-id", entity_id, "1.3.6.1.4.1.99999.10", "this SM-SR's entity OID (wsa:From EntityId)"),
+	S("smsr", "entity-name", entity_name, "SM-SR", "this SM-SR's entity name"),
+	S("smsr", "sms-address", sms_address, "1001", "SMS address of the SM-SR: MT sender, MO destination"),
+	S("db", "path", db_path, "/var/lib/m2m-sm/smsr", "LMDB directory of the EIS store and operation journal"),
+	N("db", "map-size", T_SIZE, db_map_size, "8G", "LMDB map size (upper bound of the store)"),
+	S("keystore", "master-key-file", master_key_file, "/etc/m2m-sm/smsr-master.key",
+	  "32-byte master key wrapping keys at rest (mode 0600)"),
+	S("es4", "listen", es4_listen, "127.0.0.1:8443", "address of the ES1/ES4 SOAP endpoint (HTTPS)"),
+	S("es4", "tls-cert", tls_cert, "/etc/m2m-sm/smsr.crt", "server certificate (PEM)"),
+	S("es4", "tls-key", tls_key, "/etc/m2m-sm/smsr.key", "server private key (PEM)"),
+	S("es4", "tls-ca", tls_ca, "/etc/m2m-sm/ca.crt", "CA bundle for requester client certificates (mutual TLS)"),
+	N("es4", "max-body", T_SIZE, max_body, "1M", "largest SOAP request accepted"),
+	S("es4", "schema-dir", schema_dir, "/usr/share/m2m-sm/gsma-schema", "GSMA XSDs served beside our WSDL"),
+	S("kannel", "sendsms-url", sendsms_url, "http://127.0.0.1:13013/cgi-bin/sendsms", "Kannel smsbox sendsms"),
+	S("kannel", "username", sendsms_user, "ota", "sendsms-user username"),
+	S("kannel", "password", sendsms_password, "otapw", "sendsms-user password"),
+	S("kannel", "smsc-id", smsc_id, "", "route MTs to this smsc-id (empty: Kannel's choice)"),
+	S("kannel", "mo-listen", mo_listen, "127.0.0.1:18080", "address of our MO/DLR listener"),
+	S("kannel", "mo-url", mo_url, "http://127.0.0.1:18080", "base URL Kannel calls for MO and DLR"),
+	N("kannel", "throughput", T_INT, smsc_throughput, "0", "MT SMS per second per SMSC (0: unlimited)"),
+	S("es5", "spi", spi, "1639", "SPI of ES5 command packets (hex)"),
+	S("es5", "kic", kic, "12", "KIc of the ISD-R SCP80 keyset (hex)"),
+	S("es5", "kid", kid, "12", "KID of the ISD-R SCP80 keyset (hex)"),
+	S("es5", "tar", tar, "000001", "TAR of the ISD-R (hex)"),
+	N("es5", "por-timeout", T_MS, por_timeout_ms, "30s", "wait for a PoR before a retry"),
+	N("es5", "dlr-timeout", T_MS, dlr_timeout_ms, "60s", "wait for the SMSC delivery report"),
+	N("es5", "retries", T_INT, retries, "3", "resends of an unanswered command (each with a fresh counter)"),
+	N("es5", "notification-timeout", T_MS, notification_timeout_ms, "5m",
+	  "wait for the eUICC notification after Enable/Disable"),
+	S("log", "level", log_level, "info", "default level: debug, info, notice, error"),
+	N("log", "syslog", T_BOOL, log_syslog, "no", "log to syslog instead of stderr"),
+	N("log", "timestamps", T_BOOL, log_timestamps, "yes", "prefix stderr lines with an ISO 8601 time"),
+	S("log", "categories", log_categories, "", "per-category levels, e.g. DOTA=debug,DSOAP=notice"),
+};
+
+#define R(key, field, help) { "requester", key, T_STR, offsetof(struct smsr_cfg_requester, field), \
+			      sizeof(((struct smsr_cfg_requester *)0)->field), "", help }
+static const struct item req_items[] = {
+	R("entity-id", entity_id, "the requester's entity OID"),
+	R("role", role, "mno, smdp or eum"),
+	R("tls-subject", tls_subject, "client certificate subject that authenticates it"),
+	R("tls-fingerprint", tls_fingerprint, "or the SHA-256 fingerprint of its client certificate (hex)"),
+	R("callback-url", callback_url, "endpoint for async responses and notifications"),
+};
+
+static int set_value(void *base, const struct item *it, const char *v, char *err, size_t err_len)
+{
+	char *p = (char *)base + it->off, *end;
+	double num;
+	uint64_t mult = 1;
+
+	switch (it->type) {
+	case T_STR:
+		if (strlen(v) >= it->size) {
+			snprintf(err, err_len, "%s: value longer than %zu characters", it->key, it->size - 1);
+			return -EINVAL;
+		}
+		memcpy(p, v, strlen(v) + 1);
+		return 0;
+	case T_BOOL:
+		if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+			*(bool *)p = true;
+		else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "off"))
+			*(bool *)p = false;
+		else
+			goto bad;
+		return 0;
+	case T_INT:
+		errno = 0;
+		*(int64_t *)p = strtoll(v, &end, 10);
+		if (errno || end == v || *end || *(int64_t *)p < 0)
+			goto bad;
+		return 0;
+	case T_MS:
+		errno = 0;
+		num = strtod(v, &end);
+		if (errno || end == v || num < 0)
+			goto bad;
+		if (!*end || !strcmp(end, "s"))
+			num *= 1000;
+		else if (!strcmp(end, "m"))
+			num *= 60000;
+		else if (!strcmp(end, "h"))
+			num *= 3600000;
+		else if (strcmp(end, "ms"))
+			goto bad;
+		*(int64_t *)p = (int64_t)num;
+		return 0;
+	case T_SIZE:
+		errno = 0;
+		num = strtod(v, &end);
+		if (errno || end == v || num < 0)
+			goto bad;
+		if (*end == 'k' || *end == 'K')
+			mult = 1024, end++;
+		else if (*end == 'M')
+			mult = 1024 * 1024, end++;
+		else if (*end == 'G')
+			mult = 1024ULL * 1024 * 1024, end++;
+		if (*end)
+			goto bad;
+		*(uint64_t *)p = (uint64_t)(num * (double)mult);
+		return 0;
+	}
+bad:
+	snprintf(err, err_len, "%s: invalid value '%s'", it->key, v);
+	return -EINVAL;
+}
+
+void smsr_config_defaults(struct smsr_config *c)
+{
+	char err[64];
+	unsigned i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		set_value(c, &items[i], items[i].def, err, sizeof(err));
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int smsr_config_parse(struct smsr_config *c, const char *name, const char *text, char *err, size_t err_len)
+{
+	char section[64] = "", line[1024], msg[256];
+	struct smsr_cfg_requester *req = NULL;
+	const char *p = text;
+	unsigned lineno = 0, i;
+
+	smsr_config_defaults(c);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *l, *eq, *key, *val;
+		bool found = false;
+
+		lineno++;
+		if (n >= sizeof(line)) {
+			snprintf(err, err_len, "%s:%u: line too long", name, lineno);
+			return -EINVAL;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n + (nl ? 1 : 0);
+		l = trim(line);
+		if (!*l || *l == '#' || *l == ';')
+			continue;
+		if (*l == '[') {
+			char *close = strchr(l, ']'), *arg;
+			if (!close || close[1]) {
+				snprintf(err, err_len, "%s:%u: malformed section header", name, lineno);
+				return -EINVAL;
+			}
+			*close = '\0';
+			l = trim(l + 1);
+			arg = strchr(l, ' ');
+			if (arg)
+				*arg++ = '\0';
+			snprintf(section, sizeof(section), "%s", l);
+			req = NULL;
+			if (!strcmp(section, "requester")) {
+				if (!arg || !*trim(arg) || strlen(trim(arg)) >= sizeof(req->name)) {
+					snprintf(err, err_len, "%s:%u: [requester NAME] needs a name", name, lineno);
+					return -EINVAL;
+				}
+				if (c->n_requesters >= SMSR_CFG_MAX_REQUESTERS) {
+					snprintf(err, err_len, "%s:%u: more than %d requesters", name, lineno,
+						 SMSR_CFG_MAX_REQUESTERS);
+					return -EINVAL;
+				}
+				req = &c->requesters[c->n_requesters++];
+				snprintf(req->name, sizeof(req->name), "%s", trim(arg));
+				continue;
+			}
+			for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+				found |= !strcmp(items[i].section, section);
+			if (!found || arg) {
+				snprintf(err, err_len, "%s:%u: unknown section [%s]", name, lineno, section);
+				return -EINVAL;
+			}
+			continue;
+		}
+		eq = strchr(l, '=');
+		if (!eq) {
+			snprintf(err, err_len, "%s:%u: expected key = value", name, lineno);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		key = trim(l);
+		val = trim(eq + 1);
+		if (req) {
+			for (i = 0; i < sizeof(req_items) / sizeof(req_items[0]); i++) {
+				if (!strcmp(req_items[i].key, key)) {
+					if (set_value(req, &req_items[i], val, msg, sizeof(msg)) < 0)
+						goto bad;
+					found = true;
+				}
+			}
+		} else {
+			for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+				if (!strcmp(items[i].section, section) && !strcmp(items[i].key, key)) {
+					if (set_value(c, &items[i], val, msg, sizeof(msg)) < 0)
+						goto bad;
+					found = true;
+				}
+			}
+		}
+		if (!found) {
+			snprintf(err, err_len, "%s:%u: unknown key '%s' in [%s]", name, lineno, key,
+				 section[0] ? section : "(none)");
+			return -EINVAL;
+		}
+		continue;
+bad:
+		snprintf(err, err_len, "%s:%u: %s", name, lineno, msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int smsr_config_load(struct smsr_config *c, const char *path, char *err, size_t err_len)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long n;
+	int rc;
+
+	if (!f) {
+		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || n > 1024 * 1024 || fseek(f, 0, SEEK_SET) < 0) {
+		fclose(f);
+		snprintf(err, err_len, "%s: unreadable or larger than 1 MiB", path);
+		return -EINVAL;
+	}
+	text = malloc((size_t)n + 1);
+	if (!text) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	text[fread(text, 1, (size_t)n, f)] = '\0';
+	fclose(f);
+	rc = smsr_config_parse(c, path, text, err, err_len);
+	free(text);
+	return rc;
+}
+
+static bool is_oid(const char *s)
+{
+	bool digit = false;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s))
+			digit = true;
+		else if (*s == '.' && digit)
+			digit = false;
+		else
+			return false;
+	}
+	return digit;
+}
+
+static bool is_hex(const char *s, size_t bytes)
+{
+	size_t i;
+
+	if (strlen(s) != 2 * bytes)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool is_hostport(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == s)
+		return false;
+	port = strtol(colon + 1, &end, 10);
+	return !*end && port > 0 && port < 65536;
+}
+
+int smsr_config_validate(const struct smsr_config *c, char *err, size_t err_len)
+{
+	unsigned i, j;
+
+#define FAIL(...) do { snprintf(err, err_len, __VA_ARGS__); return -EINVAL; } while (0)
+	if (!is_oid(c->entity_id))
+		FAIL("[smsr] entity-id '%s' is not an OID", c->entity_id);
+	if (!c->sms_address[0] || strspn(c->sms_address, "+0123456789") != strlen(c->sms_address))
+		FAIL("[smsr] sms-address '%s' is not a number", c->sms_address);
+	if (!c->db_path[0])
+		FAIL("[db] path is empty");
+	if (c->db_map_size < 1024 * 1024)
+		FAIL("[db] map-size below 1M");
+	if (!is_hostport(c->es4_listen))
+		FAIL("[es4] listen '%s' is not host:port", c->es4_listen);
+	if (!is_hostport(c->mo_listen))
+		FAIL("[kannel] mo-listen '%s' is not host:port", c->mo_listen);
+	if (strncmp(c->sendsms_url, "http://", 7) && strncmp(c->sendsms_url, "https://", 8))
+		FAIL("[kannel] sendsms-url '%s' is not an http(s) URL", c->sendsms_url);
+	if (!is_hex(c->spi, 2) || !is_hex(c->kic, 1) || !is_hex(c->kid, 1) || !is_hex(c->tar, 3))
+		FAIL("[es5] spi/kic/kid/tar must be 2/1/1/3 bytes of hex");
+	if (c->max_body < 1024)
+		FAIL("[es4] max-body below 1k");
+	for (i = 0; i < c->n_requesters; i++) {
+		const struct smsr_cfg_requester *r = &c->requesters[i];
+		if (!is_oid(r->entity_id))
+			FAIL("[requester %s] entity-id '%s' is not an OID", r->name, r->entity_id);
+		if (strcmp(r->role, "mno") && strcmp(r->role, "smdp") && strcmp(r->role, "eum"))
+			FAIL("[requester %s] role must be mno, smdp or eum", r->name);
+		if (!r->tls_subject[0] && !r->tls_fingerprint[0])
+			FAIL("[requester %s] needs tls-subject or tls-fingerprint", r->name);
+		for (j = 0; j < i; j++)
+			if (!strcmp(c->requesters[j].entity_id, r->entity_id) ||
+			    !strcmp(c->requesters[j].name, r->name))
+				FAIL("[requester %s] duplicates [requester %s]", r->name, c->requesters[j].name);
+	}
+#undef FAIL
+	return 0;
+}
+
+static void write_value(FILE *out, const void *base, const struct item *it)
+{
+	const char *p = (const char *)base + it->off;
+
+	switch (it->type) {
+	case T_STR:
+		fprintf(out, "%s = %s\n", it->key, p);
+		break;
+	case T_BOOL:
+		fprintf(out, "%s = %s\n", it->key, *(const bool *)p ? "yes" : "no");
+		break;
+	case T_INT:
+		fprintf(out, "%s = %lld\n", it->key, (long long)*(const int64_t *)p);
+		break;
+	case T_MS:
+		fprintf(out, "%s = %lldms\n", it->key, (long long)*(const int64_t *)p);
+		break;
+	case T_SIZE:
+		fprintf(out, "%s = %llu\n", it->key, (unsigned long long)*(const uint64_t *)p);
+		break;
+	}
+}
+
+void smsr_config_write(const struct smsr_config *c, FILE *out)
+{
+	const char *sec = "";
+	unsigned i, j;
+
+	fprintf(out, "# smsrd configuration (effective settings; `smsrd --dump-config` writes this)\n");
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		if (strcmp(sec, items[i].section)) {
+			sec = items[i].section;
+			fprintf(out, "\n[%s]\n", sec);
+		}
+		fprintf(out, "# %s (default: %s)\n", items[i].help, items[i].def[0] ? items[i].def : "empty");
+		write_value(out, c, &items[i]);
+	}
+	for (j = 0; j < c->n_requesters; j++) {
+		fprintf(out, "\n[requester %s]\n", c->requesters[j].name);
+		for (i = 0; i < sizeof(req_items) / sizeof(req_items[0]); i++) {
+			fprintf(out, "# %s\n", req_items[i].help);
+			write_value(out, &c->requesters[j], &req_items[i]);
+		}
+	}
+}
+
+const struct smsr_cfg_requester *smsr_config_requester_by_tls(const struct smsr_config *c, const char *subject,
+								const char *fingerprint)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_requesters; i++) {
+		const struct smsr_cfg_requester *r = &c->requesters[i];
+		if ((subject && r->tls_subject[0] && !strcmp(r->tls_subject, subject)) ||
+		    (fingerprint && r->tls_fingerprint[0] && !strcasecmp(r->tls_fingerprint, fingerprint)))
+			return r;
+	}
+	return NULL;
+}
+
+const struct smsr_cfg_requester *smsr_config_requester_by_oid(const struct smsr_config *c, const char *oid)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_requesters; i++)
+		if (!strcmp(c->requesters[i].entity_id, oid))
+			return &c->requesters[i];
+	return NULL;
+}

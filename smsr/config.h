@@ -1,0 +1,83 @@
+/*! \file config.h
+ *  smsrd configuration: an INI-style file (`[section]`, `key = value`, `#` comments, repeated `[requester NAME]`
+ *  sections), described once by a table of typed items with defaults and help text. The same table drives parsing,
+ *  validation (`smsrd --check-config`), the effective-config dump (`smsrd --dump-config`, which writes back a file
+ *  that parses to the same settings) and the documentation of doc/examples/smsrd.conf.
+ *
+ *  Durations accept a unit suffix: ms, s, m, h (bare numbers are seconds). Sizes accept k, M, G.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SMSR_CFG_MAX_REQUESTERS 64
+
+/*! A requester (MNO, SM-DP or EUM) known to this SM-SR: authenticated by its TLS client certificate and mapped to
+ *  its entity OID. */
+struct smsr_cfg_requester {
+	char name[64];
+	char entity_id[128];		/*!< OID */
+	char role[16];			/*!< mno | smdp | eum */
+	char tls_subject[256];		/*!< expected client certificate subject (RFC 2253), or "" */
+	char tls_fingerprint[96];	/*!< SHA-256 of the client certificate, hex, or "" */
+	char callback_url[256];		/*!< endpoint for async responses and notifications when no ReplyTo is given */
+};
+
+struct smsr_config {
+	/* [smsr] */
+	char entity_id[128];
+	char entity_name[64];
+	char sms_address[24];		/*!< the SM-SR's SMS address (MO destination, MT sender) */
+	/* [db] */
+	char db_path[256];
+	uint64_t db_map_size;		/*!< bytes */
+	/* [keystore] */
+	char master_key_file[256];
+	/* [es4] */
+	char es4_listen[128];		/*!< host:port */
+	char tls_cert[256], tls_key[256], tls_ca[256];
+	uint64_t max_body;		/*!< bytes */
+	char schema_dir[256];		/*!< GSMA XSDs served with our WSDL */
+	/* [kannel] */
+	char sendsms_url[256];
+	char sendsms_user[64], sendsms_password[64];
+	char smsc_id[64];
+	char mo_listen[128];		/*!< host:port of our MO/DLR listener */
+	char mo_url[256];		/*!< base URL Kannel calls for MO and DLR */
+	int64_t smsc_throughput;	/*!< SMS per second per SMSC, 0 = unlimited */
+	/* [es5] */
+	char spi[8], kic[4], kid[4], tar[8];	/*!< hex */
+	int64_t por_timeout_ms;
+	int64_t dlr_timeout_ms;
+	int64_t retries;
+	int64_t notification_timeout_ms;
+	/* [log] */
+	char log_level[16];
+	bool log_syslog;
+	bool log_timestamps;
+	char log_categories[256];	/*!< "DOTA=debug,DSOAP=notice" */
+	/* [requester NAME] */
+	struct smsr_cfg_requester requesters[SMSR_CFG_MAX_REQUESTERS];
+	unsigned n_requesters;
+};
+
+/*! Fill every field with its default. */
+void smsr_config_defaults(struct smsr_config *c);
+
+/*! Parse path into c (defaults first). On error returns -EINVAL and writes "file:line: reason" into err. */
+int smsr_config_load(struct smsr_config *c, const char *path, char *err, size_t err_len);
+/*! Same from a string (tests); name is used in error messages. */
+int smsr_config_parse(struct smsr_config *c, const char *name, const char *text, char *err, size_t err_len);
+
+/*! Cross-field validation (addresses, OIDs, hex fields, requesters). 0 or -EINVAL with the reason in err. */
+int smsr_config_validate(const struct smsr_config *c, char *err, size_t err_len);
+
+/*! Write the effective configuration, every item with its help text as a comment. */
+void smsr_config_write(const struct smsr_config *c, FILE *out);
+
+/*! The requester with this TLS subject or fingerprint, or NULL. */
+const struct smsr_cfg_requester *smsr_config_requester_by_tls(const struct smsr_config *c, const char *subject,
+								const char *fingerprint);
+/*! The requester with this entity OID, or NULL. */
+const struct smsr_cfg_requester *smsr_config_requester_by_oid(const struct smsr_config *c, const char *oid);
