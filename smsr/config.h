@@ -21,7 +21,7 @@ struct smsr_cfg_requester {
 	char role[16];			/*!< mno | smdp | eum */
 	char tls_subject[256];		/*!< expected client certificate subject (RFC 2253), or "" */
 	char tls_fingerprint[96];	/*!< SHA-256 of the client certificate, hex, or "" */
-	char callback_url[256];		/*!< endpoint for async responses and notifications when no ReplyTo is given */
+	char callback_url[256];		/*!< async responses and notifications when no ReplyTo */
 };
 
 struct smsr_config {

@@ -100,7 +100,7 @@ struct smsr_certificate {
 struct smsr_keyset {
 	uint8_t version;		/*!< KVN 1..127 */
 	enum smsr_keyset_usage type;
-	uint64_t cntr;			/*!< Cntr from the EIS; the live SCP80 counter is kept by the store (db) */
+	uint64_t cntr;			/*!< Cntr from the EIS; the live SCP80 counter is in the store */
 	struct smsr_key *keys;
 	unsigned n_keys;
 	struct smsr_certificate *certs;
@@ -140,7 +140,7 @@ struct smsr_profile {
 /*! AuditTrailRecordType */
 struct smsr_audit_record {
 	char *operation_date;		/*!< xs:dateTime */
-	uint16_t operation_type;	/*!< e.g. 0x0200 EnableProfile, 0x0002 notification "profile change succeeded" */
+	uint16_t operation_type;	/*!< e.g. 0x0200 EnableProfile, 0x0002 "change succeeded" */
 	char *requester_id;		/*!< NULL when absent */
 	int status;			/*!< enum smsr_exec_status, -1 when absent */
 	struct smsr_aid isdp_aid;	/*!< len 0 when absent */

@@ -192,9 +192,13 @@ int smsr_https_new(void *ctx, struct event_base *base, const char *listen, const
 		return -EINVAL;
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';
-	port = atoi(colon + 1);
-	if (port < 0 || port > 65535)
-		return -EINVAL;
+	{
+		char *end;
+		long p = strtol(colon + 1, &end, 10);
+		if (*end || end == colon + 1 || p < 0 || p > 65535)
+			return -EINVAL;
+		port = (int)p;
+	}
 	s = talloc_zero(ctx, struct smsr_https);
 	if (!s)
 		return -ENOMEM;
@@ -230,8 +234,8 @@ int smsr_https_new(void *ctx, struct event_base *base, const char *listen, const
 			talloc_free(s);
 			return -EINVAL;
 		}
-		l = evconnlistener_new_bind(base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-					    1024, (struct sockaddr *)&sin, sizeof(sin));
+		l = evconnlistener_new_bind(base, NULL, NULL,
+					    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024, (struct sockaddr *)&sin, sizeof(sin));
 		if (!l) {
 			int e = errno;
 			talloc_free(s);

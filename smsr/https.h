@@ -25,7 +25,7 @@ struct smsr_https_req {
 	const uint8_t *body;
 	size_t body_len;
 	const char *content_type;	/*!< or "" */
-	const char *peer_subject;	/*!< client certificate subject (RFC 2253) after a verified handshake, or NULL */
+	const char *peer_subject;	/*!< verified client certificate subject (RFC 2253) or NULL */
 	const char *peer_fingerprint;	/*!< SHA-256 of the client certificate, lower-case hex, or NULL */
 	const char *peer_addr;		/*!< "127.0.0.1:54321" */
 	struct evhttp_request *ev;	/*!< the libevent request (opaque to handlers) */

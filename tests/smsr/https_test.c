@@ -102,7 +102,8 @@ int main(void)
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/es4", smsr_https_port(tls_srv));
 	code = post(url, pki, "mno1", "<x/>", 4);
 	CHECK(code == 200 && !strcmp(last_subject, "CN=mno1,O=m2m-sm test") && strlen(last_fp) == 64 &&
-	      last_len == 4 && !strcmp(last_path, "/es4"), "mTLS: %ld subject '%s' fp '%s'", code, last_subject, last_fp);
+	      last_len == 4 && !strcmp(last_path, "/es4"),
+	      "mTLS: %ld subject '%s' fp '%s'", code, last_subject, last_fp);
 	code = post(url, pki, NULL, "<x/>", 4);
 	CHECK(code < 0, "no client certificate accepted: %ld", code);
 	code = post(url, pki, "eum", "<x/>", 4);	/* issued by the GSMA CI, not the TLS CA */
