@@ -235,7 +235,8 @@ int smsr_https_new(void *ctx, struct event_base *base, const char *listen, const
 			return -EINVAL;
 		}
 		l = evconnlistener_new_bind(base, NULL, NULL,
-					    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024, (struct sockaddr *)&sin, sizeof(sin));
+					    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+					    (struct sockaddr *)&sin, sizeof(sin));
 		if (!l) {
 			int e = errno;
 			talloc_free(s);
