@@ -108,6 +108,8 @@ int smsr_kannel_mo_parse(const char *query, struct smsr_kannel_mo *mo)
 		mo->udh_len = (size_t)l;
 	}
 	v = query_get(query, "data", &n);
+	if (!v)
+		v = query_get(query, "e", &n);	/* the name tests/kannel/kannel.conf.in uses for %e */
 	if (!v || n % 2 || mo->udh_len + n / 2 > 140)
 		return -PROTO_E_MALFORMED;
 	for (i = 0; i < n; i += 2) {

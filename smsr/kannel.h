@@ -3,7 +3,8 @@
  *  ourselves (UDH + data <= 140 octets, every byte percent-encoded, coding=1 pid=127 mclass=2 alt-dcs=1,
  *  dlr-mask and a dlr-url carrying our own token), and the MO / DLR callbacks smsbox makes to our listener.
  *
- *  Our MO service in Kannel must call:   <mo-url>/mo?from=%p&to=%P&udh=%u&data=%e&smsc=%i&ts=%T
+ *  Our MO service in Kannel must call:   <mo-url>/mo?from=%p&to=%P&udh=%u&e=%e&smsc=%i&ts=%T  (`data` is
+ *  accepted for e)
  *  and every MT carries the DLR URL:      <mo-url>/dlr?tok=<token>&type=%d&fid=%F
  *  (see tests/kannel/kannel.conf.in). %e is the body in hex and %u the UDH url-encoded: both binary-safe.
  *

@@ -25,6 +25,8 @@ static void test_mo_parse(void)
 	CHECK_HEX(mo.ud, mo.ud_len, "027100000e0a00ff807f", "mo ud");
 	CHECK_RC(smsr_kannel_mo_parse("from=4917&to=1001&data=6869", &mo), 0);
 	CHECK(mo.udh_len == 0 && mo.ud_len == 2, "mo without udh");
+	CHECK_RC(smsr_kannel_mo_parse("from=4917&to=1001&b=hi&e=6869", &mo), 0);
+	CHECK(mo.udh_len == 0 && mo.ud_len == 2, "mo without udh");
 	CHECK_RC(smsr_kannel_mo_parse("to=1001&data=00", &mo), -PROTO_E_MALFORMED);
 	CHECK_RC(smsr_kannel_mo_parse("from=&to=1001&data=00", &mo), -PROTO_E_MALFORMED);
 	CHECK_RC(smsr_kannel_mo_parse("from=1&to=1001&data=0", &mo), -PROTO_E_MALFORMED);
