@@ -1,0 +1,36 @@
+/*! \file smsrd.h
+ *  The SM-SR daemon's state: one struct holding the event loop and every component, passed explicitly (no
+ *  globals, style.md anti-pattern 4). smsr_main.c only parses the command line and calls these.
+ */
+#pragma once
+#include <stdbool.h>
+#include "smsr/config.h"
+
+struct event_base;
+struct smsr_db;
+struct smsr_https;
+struct smsr_kannel;
+struct smsr_ota;
+struct ota_wrap_master;
+
+struct smsrd {
+	struct smsr_config cfg;
+	struct event_base *base;
+	struct smsr_db *db;
+	struct ota_wrap_master *master;
+	struct smsr_https *es4;		/*!< ES1/ES4 SOAP endpoint (mutual TLS) */
+	struct smsr_https *mo;		/*!< Kannel MO/DLR listener (plain HTTP on loopback) */
+	struct smsr_kannel *kannel;
+	struct smsr_ota *ota;
+	struct event *sigterm, *sigint;
+};
+
+/*! Open the store, load the master key, bind the listeners and start the ES5 layer. On failure everything opened
+ *  so far is closed again (the daemon is a talloc child of ctx). */
+int smsrd_start(void *ctx, const struct smsr_config *cfg, struct smsrd **out);
+
+/*! Run until SIGTERM/SIGINT; returns 0 after a clean shutdown. */
+int smsrd_run(struct smsrd *d);
+
+/*! `smsrd --db-check`: open the store read-write (running the schema upgrades), verify it, print a report. */
+int smsrd_db_check(const struct smsr_config *cfg, FILE *out);
