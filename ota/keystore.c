@@ -1,6 +1,9 @@
 /* The keystore: symmetric keys, ciphering, CBC-MAC/CMAC and the SCP03 KDF.
  * OpenSSL errors are mapped to -PROTO_E_CRYPTO here and nowhere else in ota/. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <talloc.h>
 #include <openssl/evp.h>
@@ -54,6 +57,33 @@ int ota_key_import(void *ctx, const uint8_t *raw, size_t len, struct ota_key **o
 	talloc_set_destructor(k, key_destructor);
 	*out = k;
 	return 0;
+}
+
+int ota_key_load_file(void *ctx, const char *path, struct ota_key **out)
+{
+	uint8_t raw[33];
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		return -EPERM;
+	}
+	n = read(fd, raw, sizeof(raw));
+	close(fd);
+	rc = n < 0 ? -EIO : ota_key_import(ctx, raw, (size_t)n, out);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return rc;
 }
 
 int ota_key_export(const struct ota_key *k, uint8_t *out, size_t cap)

@@ -52,6 +52,10 @@ size_t ota_mac_size(enum ota_mac m);
  *  -ENOMEM. The caller should wipe its copy. */
 int ota_key_import(void *ctx, const uint8_t *raw, size_t len, struct ota_key **out);
 
+/*! Load a raw key (8, 16, 24 or 32 bytes) from a file that only its owner can read (mode 0600 or stricter,
+ *  owned by the effective user, no symlink). -EPERM on wrong owner or mode, -EINVAL on a bad size, or -errno. */
+int ota_key_load_file(void *ctx, const char *path, struct ota_key **out);
+
 /*! Copy the raw key out (tools, tests, at-rest wrapping only). Returns the length or -PROTO_E_NOSPACE. */
 int ota_key_export(const struct ota_key *k, uint8_t *out, size_t cap);
 

@@ -38,6 +38,8 @@ static const struct item items[] = {
 	N("db", "map-size", T_SIZE, db_map_size, "8G", "LMDB map size (upper bound of the store)"),
 	S("keystore", "master-key-file", master_key_file, "/etc/m2m-sm/smsr-master.key",
 	  "32-byte master key wrapping keys at rest (mode 0600)"),
+	S("keystore", "transport-key-file", transport_key_file, "",
+	  "AES key the EUM uses for key values in registered EIS (empty: RegisterEIS with keys refused)"),
 	S("es4", "listen", es4_listen, "127.0.0.1:8443", "address of the ES1/ES4 SOAP endpoint (HTTPS)"),
 	S("es4", "tls-cert", tls_cert, "/etc/m2m-sm/smsr.crt", "server certificate (PEM)"),
 	S("es4", "tls-key", tls_key, "/etc/m2m-sm/smsr.key", "server private key (PEM)"),

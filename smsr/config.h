@@ -34,6 +34,7 @@ struct smsr_config {
 	uint64_t db_map_size;		/*!< bytes */
 	/* [keystore] */
 	char master_key_file[256];
+	char transport_key_file[256];	/*!< EUM transport key for keys in registered EIS ("" = none) */
 	/* [es4] */
 	char es4_listen[128];		/*!< host:port */
 	char tls_cert[256], tls_key[256], tls_ca[256];

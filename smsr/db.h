@@ -20,12 +20,17 @@
  *  | `meta`       | "schema"                              | u32 BE schema version                               |
  *  |              | "op_seq"                              | u64 BE last operation id handed out                 |
  *  | `eis`        | EID (16 bytes)                        | smsr_eis_encode_record() (smsr/eis_codec.h)         |
- *  | `iccid2eid`  | ICCID text (no NUL)                   | EID                                                 |
- *  | `msisdn2eid` | MSISDN text (profiles, isdr_msisdn)   | EID                                                 |
+ *  | `iccid2eid`  | ICCID, packed (below)                 | EID                                                 |
+ *  | `msisdn2eid` | MSISDN (profiles, isdr_msisdn), packed| EID                                                 |
  *  | `cntr`       | EID || KVN (17 bytes)                 | u64 BE last SCP80 counter value handed out          |
  *  | `journal`    | operation id (u64 BE)                 | 01 state created(i64 BE) deadline(i64 BE) EID       |
  *  |              |                                       | idem-key-len(u16 BE) idem-key data                  |
  *  | `idem`       | requester OID || 00 || FunctionCallId | operation id (u64 BE)                               |
+ *
+ *  Index keys: text over [0-9Ff] is packed two characters a byte ('0'..'9' = 1..10, 'F' = 11, 'f' = 12, 0 pads
+ *  an odd length: a 19-digit ICCID takes 10 bytes); other text is stored as FF || text. Bulk imports sort their
+ *  records and index entries and append (MDB_APPEND) where keys fall after the stored ones, so consecutive EIDs
+ *  of a production lot fill LMDB pages completely.
  *
  *  Caveats (lifetimes and threads, read these first):
  *  - One struct smsr_db per process (one MDB_env), opened after any daemonising fork and never used in a child
@@ -38,11 +43,14 @@
  *  - Keep write transactions short (no network I/O inside): they serialise every writer of the environment,
  *    including other processes.
  *  - Results are copied out before the LMDB transaction ends: returned EIS and operation records are talloc
- *    trees under the caller's ctx and stay valid after commit or abort.
+ *    trees under the caller's ctx and stay valid after commit or abort. A returned EIS is one talloc pooled
+ *    object (see eis_codec.h): free it whole.
  *  - Read-modify-write of an EIS must read inside the same smsr_db_txn as the write, or a concurrent writer's
  *    update is lost.
- *  - Map size: a fixed address-space reservation (cfg.map_size, default 8 GiB; about 1 GiB per million typical
- *    EIS); writes beyond it fail with -ENOSPC and leave the store untouched.
+ *  - Map size: a fixed address-space reservation (cfg.map_size, default 8 GiB; a typical EIS without signed XML
+ *    takes 0.9 to 1.2 KB with its index entries, so about 1 GiB per million); writes beyond it fail with -ENOSPC
+ *    and leave the store untouched. An EIS holding signed_info_xml/signature_xml (some KB) goes to LMDB overflow
+ *    pages: count whole 4 KiB pages per record then.
  *
  *  Errors: 0 or a negative errno. LMDB's codes are mapped once: not found -ENOENT, key exists -EEXIST, map or
  *  transaction full -ENOSPC, anything else -EIO (system errors from LMDB keep their errno). A corrupt record

@@ -583,8 +583,12 @@ int smsr_db_eis_import(struct smsr_db *db, const struct smsr_eis *const *eis, si
 	if ((r = sdb_wbegin(db, NULL, &w)) < 0)
 		goto out;
 	r = sdb_wend(&w, import_fast(&w, tmp, sorted, n));
-	if ((r == -EEXIST || r == -EINVAL) && rc)
-		r = import_report(db, eis, n, rc) ?: r;
+	if ((r == -EEXIST || r == -EINVAL) && rc) {
+		int first = import_report(db, eis, n, rc);
+
+		if (first)
+			r = first;	/* the first failure in the caller's order */
+	}
 out:
 	talloc_free(tmp);
 	return r;

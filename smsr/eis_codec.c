@@ -698,11 +698,11 @@ static int dec_cert(void *ctx, const struct field *in, struct smsr_certificate *
 	int rc;
 
 	if (in->k != K_CONS)
-		return -PROTO_E_MALFORMED;
+		goto malformed;
 	proto_tlv_iter_init(&it, in->v, in->len);
 	while ((rc = next_field(&it, &fl)) > 0) {
 		if (!once(&seen, fl.f))
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		switch (fl.f) {
 		case CF_INDEX:
 			rc = DEC_UINT(&fl, UINT8_MAX, c->index);
@@ -714,12 +714,15 @@ static int dec_cert(void *ctx, const struct field *in, struct smsr_certificate *
 			rc = dec_blob(ctx, &fl, &c->value, &c->len);
 			break;
 		default:
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		}
 		if (rc < 0)
 			return rc;
 	}
 	return rc;
+
+malformed:
+	return -PROTO_E_MALFORMED;
 }
 
 static int dec_keyset(void *ctx, const struct field *in, struct smsr_keyset *ks)
@@ -731,7 +734,7 @@ static int dec_keyset(void *ctx, const struct field *in, struct smsr_keyset *ks)
 	int rc;
 
 	if (in->k != K_CONS)
-		return -PROTO_E_MALFORMED;
+		goto malformed;
 	if ((rc = count_fields(in->v, in->len, cnt)) < 0)
 		return rc;
 	if (cnt[KSF_KEY] && !(ks->keys = talloc_zero_array(ctx, struct smsr_key, cnt[KSF_KEY])))
@@ -741,7 +744,7 @@ static int dec_keyset(void *ctx, const struct field *in, struct smsr_keyset *ks)
 	proto_tlv_iter_init(&it, in->v, in->len);
 	while ((rc = next_field(&it, &fl)) > 0) {
 		if (fl.f != KSF_KEY && fl.f != KSF_CERT && !once(&seen, fl.f))
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		switch (fl.f) {
 		case KSF_VERSION:
 			rc = DEC_UINT(&fl, UINT8_MAX, ks->version);
@@ -759,7 +762,7 @@ static int dec_keyset(void *ctx, const struct field *in, struct smsr_keyset *ks)
 			rc = dec_cert(ctx, &fl, &ks->certs[nc++]);
 			break;
 		default:
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		}
 		if (rc < 0)
 			return rc;
@@ -767,6 +770,9 @@ static int dec_keyset(void *ctx, const struct field *in, struct smsr_keyset *ks)
 	ks->n_keys = nk;
 	ks->n_certs = nc;
 	return rc;
+
+malformed:
+	return -PROTO_E_MALFORMED;
 }
 
 static int dec_sd(void *ctx, const struct field *in, struct smsr_sd *sd)
@@ -778,7 +784,7 @@ static int dec_sd(void *ctx, const struct field *in, struct smsr_sd *sd)
 	int rc;
 
 	if (in->k != K_CONS)
-		return -PROTO_E_MALFORMED;
+		goto malformed;
 	if ((rc = count_fields(in->v, in->len, cnt)) < 0)
 		return rc;
 	if (cnt[SF_KEYSET] && !(sd->keysets = talloc_zero_array(ctx, struct smsr_keyset, cnt[SF_KEYSET])))
@@ -786,14 +792,14 @@ static int dec_sd(void *ctx, const struct field *in, struct smsr_sd *sd)
 	proto_tlv_iter_init(&it, in->v, in->len);
 	while ((rc = next_field(&it, &fl)) > 0) {
 		if (fl.f != SF_KEYSET && !once(&seen, fl.f))
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		switch (fl.f) {
 		case SF_AID:
 			rc = dec_aid(&fl, &sd->aid);
 			break;
 		case SF_TARS:
 			if (fl.k != K_PRIM || !fl.len || fl.len % 3)
-				return -PROTO_E_MALFORMED;
+				goto malformed;
 			sd->tars = talloc_memdup(ctx, fl.v, fl.len);
 			if (!sd->tars)
 				return -ENOMEM;
@@ -813,13 +819,16 @@ static int dec_sd(void *ctx, const struct field *in, struct smsr_sd *sd)
 			rc = dec_keyset(ctx, &fl, &sd->keysets[nk++]);
 			break;
 		default:
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		}
 		if (rc < 0)
 			return rc;
 	}
 	sd->n_keysets = nk;
 	return rc;
+
+malformed:
+	return -PROTO_E_MALFORMED;
 }
 
 static int dec_profile(void *ctx, const struct field *in, struct smsr_profile *p)
@@ -831,11 +840,11 @@ static int dec_profile(void *ctx, const struct field *in, struct smsr_profile *p
 	int rc;
 
 	if (in->k != K_CONS)
-		return -PROTO_E_MALFORMED;
+		goto malformed;
 	proto_tlv_iter_init(&it, in->v, in->len);
 	while ((rc = next_field(&it, &fl)) > 0) {
 		if (!once(&seen, fl.f))
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		switch (fl.f) {
 		case PF_ICCID:
 			rc = dec_fixstr(&fl, p->iccid, sizeof(p->iccid));
@@ -873,7 +882,7 @@ static int dec_profile(void *ctx, const struct field *in, struct smsr_profile *p
 			break;
 		case PF_POL2:
 			if (fl.k != K_PRIM || !fl.len)
-				return -PROTO_E_MALFORMED;
+				goto malformed;
 			p->pol2 = talloc_array(ctx, struct smsr_pol2_rule, fl.len);
 			if (!p->pol2)
 				return -ENOMEM;
@@ -881,19 +890,22 @@ static int dec_profile(void *ctx, const struct field *in, struct smsr_profile *p
 				uint8_t a = fl.v[i] >> 4, q = fl.v[i] & 0x0f;
 
 				if (a > SMSR_POL2_DELETE || q > SMSR_POL2_AUTO_DELETE)
-					return -PROTO_E_MALFORMED;
+					goto malformed;
 				p->pol2[i].action = (enum smsr_pol2_action)a;
 				p->pol2[i].qualification = (enum smsr_pol2_qual)q;
 			}
 			p->n_pol2 = (unsigned)fl.len;
 			break;
 		default:
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		}
 		if (rc < 0)
 			return rc;
 	}
 	return rc;
+
+malformed:
+	return -PROTO_E_MALFORMED;
 }
 
 static int dec_audit(void *ctx, const struct field *in, struct smsr_audit_record *r)
@@ -904,12 +916,12 @@ static int dec_audit(void *ctx, const struct field *in, struct smsr_audit_record
 	int rc;
 
 	if (in->k != K_CONS)
-		return -PROTO_E_MALFORMED;
+		goto malformed;
 	r->status = -1;
 	proto_tlv_iter_init(&it, in->v, in->len);
 	while ((rc = next_field(&it, &fl)) > 0) {
 		if (!once(&seen, fl.f))
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		switch (fl.f) {
 		case AF_OPERATION_DATE:
 			rc = dec_text(ctx, &fl, &r->operation_date);
@@ -936,12 +948,15 @@ static int dec_audit(void *ctx, const struct field *in, struct smsr_audit_record
 			rc = dec_bytes(&fl, r->meid, sizeof(r->meid), &r->meid_len);
 			break;
 		default:
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		}
 		if (rc < 0)
 			return rc;
 	}
 	return rc;
+
+malformed:
+	return -PROTO_E_MALFORMED;
 }
 
 static int dec_property(void *ctx, const struct field *in, struct smsr_property *pr)
@@ -952,11 +967,11 @@ static int dec_property(void *ctx, const struct field *in, struct smsr_property 
 	int rc;
 
 	if (in->k != K_CONS)
-		return -PROTO_E_MALFORMED;
+		goto malformed;
 	proto_tlv_iter_init(&it, in->v, in->len);
 	while ((rc = next_field(&it, &fl)) > 0) {
 		if (!once(&seen, fl.f))
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		switch (fl.f) {
 		case RF_KEY:
 			rc = dec_text(ctx, &fl, &pr->key);
@@ -965,12 +980,15 @@ static int dec_property(void *ctx, const struct field *in, struct smsr_property 
 			rc = dec_text(ctx, &fl, &pr->value);
 			break;
 		default:
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		}
 		if (rc < 0)
 			return rc;
 	}
 	return rc;
+
+malformed:
+	return -PROTO_E_MALFORMED;
 }
 
 static int dec_eis(struct smsr_eis *e, const uint8_t *eid, const uint8_t *p, size_t len)
@@ -993,11 +1011,11 @@ static int dec_eis(struct smsr_eis *e, const uint8_t *eid, const uint8_t *p, siz
 	proto_tlv_iter_init(&it, p, len);
 	while ((rc = next_field(&it, &fl)) > 0) {
 		if (fl.f != EF_PROFILE && fl.f != EF_AUDIT && fl.f != EF_PROPERTY && !once(&seen, fl.f))
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		switch (fl.f) {
 		case EF_EID:
 			if (fl.k != K_PRIM || fl.len != SMSR_EID_LEN)
-				return -PROTO_E_MALFORMED;
+				goto malformed;
 			memcpy(e->eid, fl.v, SMSR_EID_LEN);
 			break;
 		case EF_EUM_ID:
@@ -1086,7 +1104,7 @@ static int dec_eis(struct smsr_eis *e, const uint8_t *eid, const uint8_t *p, siz
 			rc = dec_flag(&fl, &e->handover_pending);
 			break;
 		default:
-			return -PROTO_E_MALFORMED;
+			goto malformed;
 		}
 		if (rc < 0)
 			return rc;
@@ -1095,13 +1113,16 @@ static int dec_eis(struct smsr_eis *e, const uint8_t *eid, const uint8_t *p, siz
 		return rc;
 	/* the EID is the record's identity: exactly one source, the record or the caller (LMDB key) */
 	if (!(seen & (1u << EF_EID)) == !eid)
-		return -PROTO_E_MALFORMED;
+		goto malformed;
 	if (eid)
 		memcpy(e->eid, eid, SMSR_EID_LEN);
 	e->n_profiles = np;
 	e->n_audit = na;
 	e->n_props = nr;
 	return 0;
+
+malformed:
+	return -PROTO_E_MALFORMED;
 }
 
 static int decode(void *ctx, const uint8_t *eid, const uint8_t *in, size_t len, struct smsr_eis **out)

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include "smsr/smsrd.h"
 #include "smsr/db.h"
+#include "smsr/es4_server.h"
 #include "smsr/es5_ota.h"
 #include "smsr/es5_script.h"
 #include "smsr/https.h"
@@ -57,14 +58,11 @@ static void on_mo_http(struct smsr_https_req *r, void *data)
 	}
 }
 
-/* ES1/ES4: the SOAP dispatcher lands with the ES4 procedures; until then the endpoint answers 503 */
 static void on_es4_http(struct smsr_https_req *r, void *data)
 {
-	static const char msg[] = "ES1/ES4 functions are not served by this build yet\n";
+	struct smsrd *d = data;
 
-	LOGP(DSOAP, LOGL_NOTICE, "%s %s from %s (%s): not served yet", r->method, r->path, r->peer_addr,
-	     r->peer_subject ? r->peer_subject : "no client certificate");
-	smsr_https_reply(r, 503, "text/plain", msg, sizeof(msg) - 1, NULL);
+	smsr_es4_handle(d->es4srv, r);
 }
 
 static void on_notification(void *data, const uint8_t eid[16], const uint8_t *n, size_t len)
@@ -119,6 +117,14 @@ int smsrd_start(void *ctx, const struct smsr_config *cfg, struct smsrd **out)
 		LOGP(DMAIN, LOGL_ERROR, "cannot load the master key %s: %s", cfg->master_key_file, proto_strerror(rc));
 		goto fail;
 	}
+	if (cfg->transport_key_file[0] && (rc = ota_key_load_file(d, cfg->transport_key_file, &d->transport_key)) < 0) {
+		LOGP(DMAIN, LOGL_ERROR, "cannot load the transport key %s: %s", cfg->transport_key_file,
+		     proto_strerror(rc));
+		goto fail;
+	}
+	rc = smsr_es4_new(d, d, d->transport_key, &d->es4srv);
+	if (rc < 0)
+		goto fail;
 	tls = (struct smsr_https_tls){ cfg->tls_cert, cfg->tls_key, cfg->tls_ca };
 	rc = smsr_https_new(d, d->base, cfg->es4_listen, &tls, cfg->max_body, on_es4_http, d, &d->es4);
 	if (rc < 0) {

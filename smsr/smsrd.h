@@ -11,6 +11,8 @@ struct smsr_db;
 struct smsr_https;
 struct smsr_kannel;
 struct smsr_ota;
+struct smsr_es4;
+struct ota_key;
 struct ota_wrap_master;
 
 struct smsrd {
@@ -22,6 +24,8 @@ struct smsrd {
 	struct smsr_https *mo;		/*!< Kannel MO/DLR listener (plain HTTP on loopback) */
 	struct smsr_kannel *kannel;
 	struct smsr_ota *ota;
+	struct smsr_es4 *es4srv;	/*!< ES1/ES4 dispatcher */
+	struct ota_key *transport_key;
 	struct event *sigterm, *sigint;
 };
 

@@ -1,0 +1,276 @@
+/* ES1/ES4 SOAP endpoint: authentication, decoding, pre-checks, synchronous functions (see es4_server.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <talloc.h>
+#include "smsr/es4_server.h"
+#include "smsr/smsrd.h"
+#include "smsr/db.h"
+#include "smsr/es_msg.h"
+#include "smsr/https.h"
+#include "smsr/logging.h"
+#include "ota/keystore_wrap.h"
+#include "proto/errors.h"
+#include "proto/hex.h"
+
+static const char soap_ct[] = "application/soap+xml; charset=utf-8";
+
+struct smsr_es4 {
+	struct smsrd *d;
+	struct ota_key *transport_key;
+	struct smsr_soap_entity self;
+	struct smsr_soap_limits lim;
+};
+
+int smsr_es4_new(void *ctx, struct smsrd *d, struct ota_key *transport_key, struct smsr_es4 **out)
+{
+	struct smsr_es4 *e = talloc_zero(ctx, struct smsr_es4);
+
+	*out = NULL;
+	if (!e)
+		return -ENOMEM;
+	e->d = d;
+	e->transport_key = transport_key;
+	e->self.address = talloc_asprintf(e, "https://%s/es4", d->cfg.es4_listen);
+	e->self.entity_id = d->cfg.entity_id;
+	e->self.entity_name = d->cfg.entity_name;
+	smsr_soap_limits_default(&e->lim);
+	e->lim.max_body = d->cfg.max_body;
+	*out = e;
+	return 0;
+}
+
+/* RegisterEIS: key values arrive under the EUM transport key; the keystore re-seals them under the master key */
+static int key_import(void *data, const struct smsr_eis_key_ref *ref, const uint8_t *value, size_t len, void *wctx,
+		      uint8_t **wrapped, size_t *wrapped_len)
+{
+	struct smsr_es4 *e = data;
+	uint8_t aad[OTA_WRAP_AAD_KEY_LEN];
+
+	if (!e->transport_key)
+		return -EPERM;
+	ota_wrap_aad_key(aad, ref->eid, ref->sd == SMSR_SD_ECASD ? 1 : 0, ref->kvn, ref->key_index,
+			 (uint8_t)ref->comp_no);
+	return ota_wrap_import_transport(e->d->master, e->transport_key, value, len, aad, sizeof(aad), wctx, wrapped,
+					 wrapped_len);
+}
+
+static void reply(struct smsr_https_req *r, int code, const uint8_t *body, size_t len)
+{
+	smsr_https_reply(r, code, soap_ct, body, len, NULL);
+}
+
+static void now_str(char *out, size_t cap)
+{
+	smsr_soap_datetime(time(NULL), out, cap);
+}
+
+/* answer req with a result (sync response) */
+static void respond(struct smsr_es4 *e, struct smsr_https_req *r, const struct smsr_soap_msg *msg,
+		    const struct smsr_es_req *req, struct smsr_es_result *res, const char *requester)
+{
+	uint8_t *out;
+	size_t len;
+	char t[32];
+	int rc;
+
+	now_str(t, sizeof(t));
+	if (!res->processing_end)
+		res->processing_end = t;
+	rc = smsr_es_build_response(r, &e->self, msg, req->func, res, &out, &len);
+	if (rc < 0) {
+		LOG_TXN(req->function_call_id, DSOAP, LOGL_ERROR, "%s: cannot build the response: %s", req->desc->name,
+			proto_strerror(rc));
+		smsr_https_reply(r, 500, "text/plain", "internal error\n", 15, NULL);
+		return;
+	}
+	if (res->code != SMSR_SC_NONE)
+		LOG_TXN(req->function_call_id, DSOAP, LOGL_INFO, "%s from %s: %s %s/%s (%s)", req->desc->name,
+			requester, smsr_exec_status_name(res->status), smsr_sc_subject(res->code),
+			smsr_sc_reason(res->code), smsr_sc_name(res->code));
+	else
+		LOG_TXN(req->function_call_id, DSOAP, LOGL_INFO, "%s from %s: %s", req->desc->name, requester,
+			smsr_exec_status_name(res->status));
+	reply(r, 200, out, len);
+}
+
+static void fail(struct smsr_es_result *res, enum smsr_sc code, const char *subject_id, const char *message)
+{
+	res->status = SMSR_EXEC_FAILED;
+	res->code = code;
+	res->subject_id = subject_id;
+	res->message = message;
+}
+
+/* the EIS of req's EID, if this MNO may see it (it owns a profile on it); fills res on failure */
+static struct smsr_eis *eis_for_mno(struct smsr_es4 *e, void *ctx, const struct smsr_es_req *req, const char *mno,
+				    struct smsr_es_result *res)
+{
+	struct smsr_eis *eis;
+	unsigned i;
+	int rc = smsr_db_eis_get(e->d->db, NULL, ctx, req->eid, &eis);
+
+	if (rc == -ENOENT) {
+		fail(res, SMSR_SC_EID_UNKNOWN, NULL, "unknown EID");
+		return NULL;
+	}
+	if (rc < 0) {
+		fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+		return NULL;
+	}
+	for (i = 0; i < eis->n_profiles; i++)
+		if (eis->profiles[i].mno_id && !strcmp(eis->profiles[i].mno_id, mno))
+			return eis;
+	fail(res, SMSR_SC_EIS_NOT_ALLOWED, NULL, "no profile of the requester on this eUICC");
+	return NULL;
+}
+
+/* the profile req names, owned by mno; fills res on failure */
+static struct smsr_profile *profile_for_mno(struct smsr_eis *eis, const struct smsr_es_req *req, const char *mno,
+					    struct smsr_es_result *res)
+{
+	struct smsr_profile *p = smsr_eis_profile_by_iccid(eis, req->iccid);
+
+	if (!p) {
+		fail(res, SMSR_SC_ICCID_UNKNOWN, req->iccid, "unknown ICCID on this eUICC");
+		return NULL;
+	}
+	if (!p->mno_id || strcmp(p->mno_id, mno)) {
+		fail(res, SMSR_SC_PROFILE_NOT_ALLOWED, req->iccid, "profile of another MNO");
+		return NULL;
+	}
+	return p;
+}
+
+static int store_update(struct smsr_es4 *e, const struct smsr_eis *eis)
+{
+	struct smsr_db_txn *txn;
+	int rc = smsr_db_txn_begin(e->d->db, &txn);
+
+	if (rc < 0)
+		return rc;
+	rc = smsr_db_eis_update(e->d->db, txn, eis);
+	if (rc < 0) {
+		smsr_db_txn_abort(&txn);
+		return rc;
+	}
+	return smsr_db_txn_commit(&txn);
+}
+
+static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const struct smsr_soap_msg *msg,
+			struct smsr_es_req *req, const struct smsr_cfg_requester *who)
+{
+	struct smsr_es_result res = { .status = SMSR_EXEC_SUCCESS, .code = SMSR_SC_NONE };
+	struct smsr_eis *eis = NULL;
+	struct smsr_profile *p;
+	char start[32];
+	int rc;
+
+	now_str(start, sizeof(start));
+	res.processing_start = start;
+	switch (req->func) {
+	case SMSR_ES1_REGISTER_EIS:
+		if (strcmp(who->role, "eum")) {
+			fail(&res, SMSR_SC_REQUESTER_NOT_ALLOWED, NULL, "only an EUM registers eUICCs");
+			break;
+		}
+		/* the EIS is now managed by us */
+		req->eis->smsr_id = talloc_strdup(req->eis, e->d->cfg.entity_id);
+		rc = smsr_db_eis_insert(e->d->db, NULL, req->eis);
+		if (rc == -EEXIST)
+			fail(&res, SMSR_SC_EID_IN_USE, NULL, "EID, ICCID or MSISDN already registered");
+		else if (rc == -EINVAL)
+			fail(&res, SMSR_SC_EIS_INVALID, NULL, "EIS inconsistent (duplicate or missing ICCID)");
+		else if (rc < 0)
+			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+		else
+			LOG_EIS(req->eis->eid, DDB, LOGL_INFO, "registered by %s (%u profiles)", who->entity_id,
+				req->eis->n_profiles);
+		break;
+	case SMSR_ES4_GET_EIS:
+		eis = eis_for_mno(e, r, req, who->entity_id, &res);
+		if (eis) {
+			res.eis = eis;
+			res.eis_opts.view = SMSR_EIS_VIEW_MNO;
+			res.eis_opts.viewer_id = who->entity_id;
+		}
+		break;
+	case SMSR_ES4_UPDATE_POLICY_RULES:
+		eis = eis_for_mno(e, r, req, who->entity_id, &res);
+		if (!eis || !(p = profile_for_mno(eis, req, who->entity_id, &res)))
+			break;
+		p->pol2 = talloc_steal(eis, req->pol2);
+		p->n_pol2 = req->n_pol2;
+		rc = store_update(e, eis);
+		if (rc < 0)
+			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+		break;
+	case SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS:
+		eis = eis_for_mno(e, r, req, who->entity_id, &res);
+		if (!eis || !(p = profile_for_mno(eis, req, who->entity_id, &res)))
+			break;
+		snprintf(p->imsi, sizeof(p->imsi), "%s", req->imsi);
+		snprintf(p->msisdn, sizeof(p->msisdn), "%s", req->msisdn);
+		if (p->state == SMSR_PROFILE_ENABLED && req->msisdn[0])
+			snprintf(eis->isdr_msisdn, sizeof(eis->isdr_msisdn), "%s", req->msisdn);
+		rc = store_update(e, eis);
+		if (rc == -EEXIST)
+			fail(&res, SMSR_SC_INVALID, "newSubscriptionAddress", "MSISDN used by another eUICC");
+		else if (rc < 0)
+			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+		break;
+	default:
+		/* asynchronous functions: the ES5 procedures are not wired to this endpoint yet */
+		fail(&res, SMSR_SC_UNSUPPORTED, NULL, "not supported by this SM-SR build yet");
+		break;
+	}
+	respond(e, r, msg, req, &res, who->entity_id);
+}
+
+void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
+{
+	const struct smsr_cfg_requester *who;
+	struct smsr_es_decode_opts o = { 0 };
+	struct smsr_soap_msg *msg = NULL;
+	struct smsr_es_req *req = NULL;
+	struct smsr_es_error err;
+	uint8_t *out;
+	size_t len;
+	int rc, http;
+
+	if (strcmp(r->method, "POST")) {
+		smsr_https_reply(r, 405, "text/plain", "POST only\n", 10, (const char *const[]){ "Allow", "POST", NULL });
+		return;
+	}
+	who = smsr_config_requester_by_tls(&e->d->cfg, r->peer_subject, r->peer_fingerprint);
+	o.interfaces = who && !strcmp(who->role, "eum") ? SMSR_ES_IF_ES1 : SMSR_ES_IF_ES4;
+	o.eis_in.key_import = key_import;
+	o.eis_in.key_data = e;
+	o.eis_in.lim = &e->lim;
+	rc = smsr_es_receive(r, r->body, r->body_len, &e->lim, &o, &msg, &req, &err);
+	if (rc < 0) {
+		LOGP(DSOAP, LOGL_NOTICE, "request from %s (%s) rejected: %s", r->peer_addr,
+		     who ? who->entity_id : "unknown requester", err.soap.text);
+		if (smsr_es_build_error_reply(r, &e->self, msg, rc, &err, &out, &len, &http) == 0)
+			reply(r, http, out, len);
+		else
+			smsr_https_reply(r, 400, "text/plain", "bad request\n", 12, NULL);
+		return;
+	}
+	if (!who) {
+		struct smsr_es_result res = { .status = SMSR_EXEC_FAILED, .code = SMSR_SC_REQUESTER_UNKNOWN,
+					      .message = "client certificate not configured as a requester" };
+		LOGP(DSOAP, LOGL_NOTICE, "%s from unknown requester %s (%s)", req->desc->name, r->peer_addr,
+		     r->peer_subject ? r->peer_subject : "no certificate");
+		respond(e, r, msg, req, &res, "unknown");
+		return;
+	}
+	if (req->from_entity_id && strcmp(req->from_entity_id, who->entity_id)) {
+		struct smsr_es_result res = { .status = SMSR_EXEC_FAILED, .code = SMSR_SC_REQUESTER_NOT_ALLOWED,
+					      .message = "wsa:From EntityId does not match the client certificate" };
+		respond(e, r, msg, req, &res, who->entity_id);
+		return;
+	}
+	handle_sync(e, r, msg, req, who);
+}

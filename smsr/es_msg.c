@@ -1,0 +1,627 @@
+/* ES1 / ES4 requests, responses, callbacks and notifications of the SM-SR (sgp02.md §2.2, §2.5, §5). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <talloc.h>
+#include "smsr/es_msg.h"
+
+#define GSMA_ACTION "http://gsma.com/"
+#define FCI_MAX 256	/* FunctionCallIdentifier: our bound (xs:string); it keys retry de-duplication */
+
+/*
+ * Function table. Actions:
+ * - requests: as ES1_SMSR.wsdl / ES4_SMSR.wsdl (the provider WSDLs); matched tolerantly on input;
+ * - sync responses: the output actions of ES1_SMSR.wsdl / ES4_SMSR.wsdl;
+ * - async callbacks: the output actions of ES4_MNO.wsdl (…/ES4/eUICCManagement/ES4-<Func>Response), the only GSMA
+ *   file describing what the MNO side receives; the same URI also serves for an immediate FAILED response;
+ * - notifications (in no ES4 WSDL): …/ES4/PlatformManagement/ES4-Handle…Notification, mirroring ES3_SMDP.wsdl.
+ * CompletionTimestamp is capitalised in all four ES4 notifications (the lower-case completionTimestamp trap is in
+ * ES2-HandleProfileEnabledNotification and ES3-HandleSMSRChangeNotification only).
+ */
+static const struct smsr_es_func_desc s_funcs[SMSR_ES_FUNC_COUNT] = {
+	[SMSR_ES1_REGISTER_EIS] = {
+		SMSR_ES1_REGISTER_EIS, SMSR_ES_IF_ES1, "ES1-RegisterEIS", "ES1-RegisterEISRequest",
+		"ES1-RegisterEISResponse", GSMA_ACTION "ES1/eUICCManagement/ES1-RegisterEISRequest",
+		GSMA_ACTION "ES1/eUICCManagement/ES1-RegisterEISResponse", SMSR_ES_SYNC, NULL },
+	[SMSR_ES4_GET_EIS] = {
+		SMSR_ES4_GET_EIS, SMSR_ES_IF_ES4, "ES4-GetEIS", "ES4-GetEISRequest", "ES4-GetEISResponse",
+		GSMA_ACTION "ES4/ProfileManagement/ES4-GetEISRequest",
+		GSMA_ACTION "ES4/ProfileManagement/ES4-GetEISResponse", SMSR_ES_SYNC, NULL },
+	[SMSR_ES4_AUDIT_EIS] = {
+		SMSR_ES4_AUDIT_EIS, SMSR_ES_IF_ES4, "ES4-AuditEIS", "ES4-AuditEISRequest", "ES4-AuditEISResponse",
+		GSMA_ACTION "ES4/ProfileManagement/ES4-AuditEIS",
+		GSMA_ACTION "ES4/eUICCManagement/ES4-AuditEISResponse", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES4_UPDATE_POLICY_RULES] = {
+		SMSR_ES4_UPDATE_POLICY_RULES, SMSR_ES_IF_ES4, "ES4-UpdatePolicyRules", "ES4-UpdatePolicyRulesRequest",
+		"ES4-UpdatePolicyRulesResponse", GSMA_ACTION "ES4/ProfileManagement/ES4-UpdatePolicyRulesRequest",
+		GSMA_ACTION "ES4/ProfileManagement/ES4-UpdatePolicyRulesResponse", SMSR_ES_SYNC, NULL },
+	[SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS] = {
+		SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS, SMSR_ES_IF_ES4, "ES4-UpdateSubscriptionAddress",
+		"ES4-UpdateSubscriptionAddressRequest", "ES4-UpdateSubscriptionAddressResponse",
+		GSMA_ACTION "ES4/ProfileManagement/ES4-UpdateSubscriptionAddressRequest",
+		GSMA_ACTION "ES4/ProfileManagement/ES4-UpdateSubscriptionAddressResponse", SMSR_ES_SYNC, NULL },
+	[SMSR_ES4_ENABLE_PROFILE] = {
+		SMSR_ES4_ENABLE_PROFILE, SMSR_ES_IF_ES4, "ES4-EnableProfile", "ES4-EnableProfileRequest",
+		"ES4-EnableProfileResponse", GSMA_ACTION "ES4/PlatformManagement/ES4-EnableProfile",
+		GSMA_ACTION "ES4/eUICCManagement/ES4-EnableProfileResponse", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES4_DISABLE_PROFILE] = {
+		SMSR_ES4_DISABLE_PROFILE, SMSR_ES_IF_ES4, "ES4-DisableProfile", "ES4-DisableProfileRequest",
+		"ES4-DisableProfileResponse", GSMA_ACTION "ES4/PlatformManagement/ES4-DisableProfile",
+		GSMA_ACTION "ES4/eUICCManagement/ES4-DisableProfileResponse", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES4_DELETE_PROFILE] = {
+		SMSR_ES4_DELETE_PROFILE, SMSR_ES_IF_ES4, "ES4-DeleteProfile", "ES4-DeleteProfileRequest",
+		"ES4-DeleteProfileResponse", GSMA_ACTION "ES4/PlatformManagement/ES4-DeleteProfile",
+		GSMA_ACTION "ES4/eUICCManagement/ES4-DeleteProfileResponse", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES4_PREPARE_SMSR_CHANGE] = {
+		SMSR_ES4_PREPARE_SMSR_CHANGE, SMSR_ES_IF_ES4, "ES4-PrepareSMSRChange", "ES4-PrepareSMSRChangeRequest",
+		"ES4-PrepareSMSRChangeResponse", GSMA_ACTION "ES4/eUICCManagement/ES4-PrepareSMSRChange",
+		GSMA_ACTION "ES4/eUICCManagement/ES4-PrepareSMSRChangeResponse", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES4_SMSR_CHANGE] = {
+		SMSR_ES4_SMSR_CHANGE, SMSR_ES_IF_ES4, "ES4-SMSRChange", "ES4-SMSRChangeRequest",
+		"ES4-SMSRChangeResponse", GSMA_ACTION "ES4/eUICCManagement/ES4-SMSRChange",
+		GSMA_ACTION "ES4/eUICCManagement/ES4-SMSRChangeResponse", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES4_HANDLE_PROFILE_ENABLED] = {
+		SMSR_ES4_HANDLE_PROFILE_ENABLED, SMSR_ES_IF_ES4, "ES4-HandleProfileEnabledNotification",
+		"ES4-HandleProfileEnabledNotification", NULL,
+		GSMA_ACTION "ES4/PlatformManagement/ES4-HandleProfileEnabledNotification", NULL,
+		SMSR_ES_NOTIFICATION, "CompletionTimestamp" },
+	[SMSR_ES4_HANDLE_PROFILE_DISABLED] = {
+		SMSR_ES4_HANDLE_PROFILE_DISABLED, SMSR_ES_IF_ES4, "ES4-HandleProfileDisabledNotification",
+		"ES4-HandleProfileDisabledNotification", NULL,
+		GSMA_ACTION "ES4/PlatformManagement/ES4-HandleProfileDisabledNotification", NULL,
+		SMSR_ES_NOTIFICATION, "CompletionTimestamp" },
+	[SMSR_ES4_HANDLE_PROFILE_DELETED] = {
+		SMSR_ES4_HANDLE_PROFILE_DELETED, SMSR_ES_IF_ES4, "ES4-HandleProfileDeletedNotification",
+		"ES4-HandleProfileDeletedNotification", NULL,
+		GSMA_ACTION "ES4/PlatformManagement/ES4-HandleProfileDeletedNotification", NULL,
+		SMSR_ES_NOTIFICATION, "CompletionTimestamp" },
+	[SMSR_ES4_HANDLE_SMSR_CHANGE] = {
+		SMSR_ES4_HANDLE_SMSR_CHANGE, SMSR_ES_IF_ES4, "ES4-HandleSMSRChangeNotification",
+		"ES4-HandleSMSRChangeNotification", NULL,
+		GSMA_ACTION "ES4/PlatformManagement/ES4-HandleSMSRChangeNotification", NULL,
+		SMSR_ES_NOTIFICATION, "CompletionTimestamp" },
+};
+
+const struct smsr_es_func_desc *smsr_es_func_desc(enum smsr_es_func f)
+{
+	return (unsigned)f < SMSR_ES_FUNC_COUNT ? &s_funcs[f] : NULL;
+}
+
+/* Trailing token of an action URI: after the last '/' (or ':' for URN-style actions). */
+static const char *s_action_token(const char *action)
+{
+	const char *slash = strrchr(action, '/'), *colon = strrchr(action, ':');
+	const char *t = slash > colon ? slash : colon;
+
+	return t ? t + 1 : action;
+}
+
+const struct smsr_es_func_desc *smsr_es_func_by_action(const char *action, unsigned ifaces)
+{
+	const char *tok;
+	unsigned i;
+
+	if (!action)
+		return NULL;
+	tok = s_action_token(action);
+	if (!ifaces)
+		ifaces = SMSR_ES_IF_ES1 | SMSR_ES_IF_ES4;
+	for (i = 0; i < SMSR_ES_FUNC_COUNT; i++) {
+		const struct smsr_es_func_desc *d = &s_funcs[i];
+		size_t n = strlen(d->name);
+
+		if (d->mep == SMSR_ES_NOTIFICATION || !(d->iface & ifaces) || strncmp(tok, d->name, n))
+			continue;
+		if (tok[n] == '\0' || !strcmp(tok + n, "Request"))
+			return d;
+	}
+	return NULL;
+}
+
+const struct smsr_es_func_desc *smsr_es_func_by_elem(const char *local)
+{
+	unsigned i;
+
+	for (i = 0; local && i < SMSR_ES_FUNC_COUNT; i++)
+		if (s_funcs[i].mep != SMSR_ES_NOTIFICATION && !strcmp(s_funcs[i].req_elem, local))
+			return &s_funcs[i];
+	return NULL;
+}
+
+/*
+ * Status codes (sgp02.md §5.5; Reason 4.10 for Expired per the SGP.22 reason table, [N] uses 5.3)
+ */
+
+static const struct {
+	const char *subject, *reason, *name;
+} s_sc[SMSR_SC_COUNT] = {
+	[SMSR_SC_NONE] = { NULL, NULL, "NONE" },
+	[SMSR_SC_REQUESTER_UNKNOWN] = { "1.1", "1.1", "REQUESTER_UNKNOWN" },
+	[SMSR_SC_REQUESTER_NOT_ALLOWED] = { "1.1", "1.2", "REQUESTER_NOT_ALLOWED" },
+	[SMSR_SC_BUSY] = { "1.2", "4.4", "BUSY" },
+	[SMSR_SC_PROVIDER_ERROR] = { "1.2", "4.2", "PROVIDER_ERROR" },
+	[SMSR_SC_INVALID] = { "1.6", "2.1", "INVALID" },
+	[SMSR_SC_MISSING_ELEMENT] = { "1.6", "2.2", "MISSING_ELEMENT" },
+	[SMSR_SC_UNSUPPORTED] = { "1.6", "3.1", "UNSUPPORTED" },
+	[SMSR_SC_EXPIRED] = { "1.6", "4.10", "EXPIRED" },
+	[SMSR_SC_EUICC_NOT_ALLOWED] = { "8.1", "1.2", "EUICC_NOT_ALLOWED" },
+	[SMSR_SC_EUICC_REFUSED] = { "8.1", "3.8", "EUICC_REFUSED" },
+	[SMSR_SC_MEMORY] = { "8.1", "4.8", "MEMORY" },
+	[SMSR_SC_EID_UNKNOWN] = { "8.1.1", "1.1", "EID_UNKNOWN" },
+	[SMSR_SC_EID_INVALID] = { "8.1.1", "2.1", "EID_INVALID" },
+	[SMSR_SC_EID_IN_USE] = { "8.1.1", "3.3", "EID_IN_USE" },
+	[SMSR_SC_PROFILE_NOT_ALLOWED] = { "8.2.1", "1.2", "PROFILE_NOT_ALLOWED" },
+	[SMSR_SC_ICCID_INVALID] = { "8.2.1", "2.1", "ICCID_INVALID" },
+	[SMSR_SC_ICCID_IN_USE] = { "8.2.1", "3.3", "ICCID_IN_USE" },
+	[SMSR_SC_ICCID_UNKNOWN] = { "8.2.1", "3.9", "ICCID_UNKNOWN" },
+	[SMSR_SC_POL1_REFUSED] = { "8.2.2", "3.8", "POL1_REFUSED" },
+	[SMSR_SC_POL2_INVALID] = { "8.2.3", "2.1", "POL2_INVALID" },
+	[SMSR_SC_POL2_REFUSED] = { "8.2.3", "3.8", "POL2_REFUSED" },
+	[SMSR_SC_ISDP_ERROR] = { "8.3", "4.2", "ISDP_ERROR" },
+	[SMSR_SC_EUICC_ERROR] = { "8.4", "4.2", "EUICC_ERROR" },
+	[SMSR_SC_EIS_UNKNOWN_REQUESTER] = { "8.6", "1.1", "EIS_UNKNOWN_REQUESTER" },
+	[SMSR_SC_EIS_NOT_ALLOWED] = { "8.6", "1.2", "EIS_NOT_ALLOWED" },
+	[SMSR_SC_EIS_INVALID] = { "8.6", "2.1", "EIS_INVALID" },
+	[SMSR_SC_EIS_SIGNATURE] = { "8.6", "6.1", "EIS_SIGNATURE" },
+	[SMSR_SC_SMSR_INVALID] = { "8.7", "2.1", "SMSR_INVALID" },
+	[SMSR_SC_SMSR_UNKNOWN] = { "8.7", "3.9", "SMSR_UNKNOWN" },
+};
+
+const char *smsr_sc_subject(enum smsr_sc c)
+{
+	return (unsigned)c < SMSR_SC_COUNT ? s_sc[c].subject : NULL;
+}
+
+const char *smsr_sc_reason(enum smsr_sc c)
+{
+	return (unsigned)c < SMSR_SC_COUNT ? s_sc[c].reason : NULL;
+}
+
+const char *smsr_sc_name(enum smsr_sc c)
+{
+	return (unsigned)c < SMSR_SC_COUNT ? s_sc[c].name : "?";
+}
+
+static const char *const s_exec_status[] = { "EXECUTED_SUCCESS", "EXECUTED_WITHWARNING", "FAILED", "EXPIRED" };
+
+/*
+ * Decoding
+ */
+
+/* A body-level problem -> StatusCodeData; internal failures pass their rc through. */
+static int s_field_status(const struct smsr_soap_field_err *fe, struct smsr_es_error *err)
+{
+	enum smsr_sc code;
+
+	if (fe->internal) {
+		snprintf(err->soap.text, sizeof(err->soap.text), "%s", fe->msg);
+		snprintf(err->message, sizeof(err->message), "%s", fe->msg);
+		err->code = SMSR_SC_PROVIDER_ERROR;
+		return fe->rc < 0 ? fe->rc : -EIO;
+	}
+	if (fe->missing)
+		code = SMSR_SC_MISSING_ELEMENT;
+	else if (fe->unexpected)
+		code = !strncmp(fe->path, "Eis/", 4) ? SMSR_SC_EIS_INVALID : SMSR_SC_INVALID;
+	else if (!strncmp(fe->path, "Eis", 3) && (fe->path[3] == '\0' || fe->path[3] == '/'))
+		code = SMSR_SC_EIS_INVALID;
+	else if (!strcmp(fe->elem, "Eid"))
+		code = SMSR_SC_EID_INVALID;
+	else if (!strcmp(fe->elem, "Iccid"))
+		code = SMSR_SC_ICCID_INVALID;
+	else if (!strncmp(fe->path, "pol2", 4))
+		code = SMSR_SC_POL2_INVALID;
+	else if (!strcmp(fe->elem, "CurrentSMSRid") || !strcmp(fe->elem, "Target-Smsr-id"))
+		code = SMSR_SC_SMSR_INVALID;
+	else
+		code = SMSR_SC_INVALID;
+	err->code = code;
+	snprintf(err->subject_id, sizeof(err->subject_id), "%s", fe->path[0] ? fe->path : fe->elem);
+	snprintf(err->message, sizeof(err->message), "%s", fe->msg);
+	snprintf(err->soap.text, sizeof(err->soap.text), "%s: %.80s: %.120s (%s/%s)", err->desc ? err->desc->name : "?",
+		 err->subject_id, fe->msg, smsr_sc_subject(code), smsr_sc_reason(code));
+	return -EBADMSG;
+}
+
+static int s_dec_eid(struct smsr_soap_cur *c, struct smsr_es_req *r)
+{
+	const xmlNode *n = smsr_soap_cur_req(c, "Eid");
+
+	if (!n || smsr_soap_get_hex(c, n, r->eid, SMSR_EID_LEN, SMSR_EID_LEN) < 0)
+		return -EBADMSG;
+	r->has_eid = true;
+	return 0;
+}
+
+static int s_dec_iccid(struct smsr_soap_cur *c, struct smsr_es_req *r)
+{
+	const xmlNode *n = smsr_soap_cur_req(c, "Iccid");
+
+	if (!n || smsr_soap_get_iccid(c, n, r->iccid, sizeof(r->iccid)))
+		return -EBADMSG;
+	return 0;
+}
+
+static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const struct smsr_es_decode_opts *o)
+{
+	const xmlNode *n;
+	unsigned i, cnt;
+	uint64_t v;
+
+	/* BaseRequestType */
+	n = smsr_soap_cur_req(c, "FunctionCallIdentifier");
+	if (!n || !(r->function_call_id = smsr_soap_text(c, n, true)))
+		return -EBADMSG;
+	if (strlen(r->function_call_id) > FCI_MAX)
+		return smsr_soap_field_fail(c->err, n, NULL, false, "FunctionCallIdentifier longer than %d", FCI_MAX);
+	if ((n = smsr_soap_cur_opt(c, "ValidityPeriod"))) {
+		if (smsr_soap_get_uint(c, n, 1, UINT64_MAX, &v))
+			return -EBADMSG;
+		r->has_validity_period = true;
+		r->validity_period = v;
+	}
+	if (c->err->set)
+		return -EBADMSG;
+
+	switch (r->func) {
+	case SMSR_ES1_REGISTER_EIS:
+		n = smsr_soap_cur_req(c, "Eis");
+		if (!n || smsr_eis_xml_decode(r, (xmlNode *)n, &o->eis_in, &r->eis, c->err))
+			return -EBADMSG;
+		break;
+	case SMSR_ES4_GET_EIS:
+		if (s_dec_eid(c, r))
+			return -EBADMSG;
+		break;
+	case SMSR_ES4_AUDIT_EIS:
+		if (s_dec_eid(c, r))
+			return -EBADMSG;
+		for (n = c->next, cnt = 0; n; n = n->next)
+			cnt += n->type == XML_ELEMENT_NODE;
+		if (cnt && !(r->iccids = talloc_zero_array(r, char *, cnt)))
+			return -ENOMEM;
+		for (i = 0; i < cnt && (n = smsr_soap_cur_opt(c, "Iccid")); i++) {
+			r->iccids[i] = talloc_zero_array(r->iccids, char, SMSR_ICCID_MAX + 1);
+			if (!r->iccids[i])
+				return -ENOMEM;
+			if (smsr_soap_get_iccid(c, n, r->iccids[i], SMSR_ICCID_MAX + 1))
+				return -EBADMSG;
+			r->n_iccids++;
+		}
+		break;
+	case SMSR_ES4_UPDATE_POLICY_RULES:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, "pol2");
+		if (!n || smsr_eis_xml_pol2_decode(r, n, &r->pol2, &r->n_pol2, c->err))
+			return -EBADMSG;
+		break;
+	case SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, "newSubscriptionAddress");
+		if (!n || smsr_eis_xml_subaddr_decode(r, n, r->imsi, r->msisdn, c->err))
+			return -EBADMSG;
+		break;
+	case SMSR_ES4_ENABLE_PROFILE:
+	case SMSR_ES4_DISABLE_PROFILE:
+	case SMSR_ES4_DELETE_PROFILE:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
+			return -EBADMSG;
+		break;
+	case SMSR_ES4_PREPARE_SMSR_CHANGE:
+	case SMSR_ES4_SMSR_CHANGE:
+		if (s_dec_eid(c, r))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, r->func == SMSR_ES4_SMSR_CHANGE ? "Target-Smsr-id" : "CurrentSMSRid");
+		if (!n || !(r->smsr_id = smsr_soap_get_oid(c, n)))
+			return -EBADMSG;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return smsr_soap_cur_end(c);
+}
+
+static char *s_dup(void *ctx, const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = talloc_strdup(ctx, s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+int smsr_es_decode(void *ctx, const struct smsr_soap_msg *m, const struct smsr_es_decode_opts *o,
+		   struct smsr_es_req **out, struct smsr_es_error *err)
+{
+	static const struct smsr_es_decode_opts no_opts;
+	const struct smsr_es_func_desc *da, *db;
+	struct smsr_soap_field_err fe = { 0 };
+	struct smsr_soap_cur c;
+	struct smsr_es_req *r;
+	bool oom = false;
+	int rc;
+
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	if (!o)
+		o = &no_opts;
+	if (!m || !m->body)
+		return -EINVAL;
+	da = smsr_es_func_by_action(m->action, o->interfaces);
+	if (!da) {
+		snprintf(err->soap.text, sizeof(err->soap.text), "wsa:Action %s names no function of this endpoint",
+			 m->action);
+		return -SMSR_SOAP_E_ACTION_UNKNOWN;
+	}
+	if (!m->body_ns || strcmp(m->body_ns, SMSR_NS_RPS)) {
+		snprintf(err->soap.text, sizeof(err->soap.text), "body element {%s}%s is not in namespace %s",
+			 m->body_ns ? m->body_ns : "", m->body_name, SMSR_NS_RPS);
+		return -SMSR_SOAP_E_NAMESPACE;
+	}
+	db = smsr_es_func_by_elem(m->body_name);
+	if (db != da) {
+		snprintf(err->soap.text, sizeof(err->soap.text), "body element %s does not match wsa:Action %s",
+			 m->body_name, m->action);
+		return -SMSR_SOAP_E_ACTION_MISMATCH;
+	}
+	err->desc = da;
+
+	r = talloc_zero(ctx, struct smsr_es_req);
+	if (!r)
+		return -ENOMEM;
+	r->desc = da;
+	r->func = da->func;
+	r->message_id = s_dup(r, m->message_id, &oom);
+	r->from_address = s_dup(r, m->from_address, &oom);
+	r->from_entity_id = s_dup(r, m->from_entity_id, &oom);
+	r->reply_to = s_dup(r, m->reply_to, &oom);
+	r->transaction_id = s_dup(r, m->transaction_id, &oom);
+	if (oom) {
+		talloc_free(r);
+		return -ENOMEM;
+	}
+	rc = smsr_soap_cur_init(&c, r, m->body, SMSR_NS_RPS, &fe);
+	if (!rc)
+		rc = s_dec_body(&c, r, o);
+	if (rc == -ENOMEM && !fe.set) {
+		fe.set = fe.internal = true;
+		fe.rc = -ENOMEM;
+		snprintf(fe.msg, sizeof(fe.msg), "out of memory");
+	}
+	if (rc || fe.set) {
+		if (fe.set) {
+			rc = s_field_status(&fe, err);
+		} else if (rc == -EBADMSG) {
+			err->code = SMSR_SC_INVALID;
+			snprintf(err->soap.text, sizeof(err->soap.text), "%s: invalid request", da->name);
+		}
+		talloc_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int smsr_es_receive(void *ctx, const void *buf, size_t len, const struct smsr_soap_limits *lim,
+		    const struct smsr_es_decode_opts *o, struct smsr_soap_msg **msg, struct smsr_es_req **out,
+		    struct smsr_es_error *err)
+{
+	int rc;
+
+	*msg = NULL;
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	rc = smsr_soap_parse(ctx, buf, len, lim, msg, &err->soap);
+	if (rc)
+		return rc;
+	return smsr_es_decode(ctx, *msg, o, out, err);
+}
+
+/*
+ * Building
+ */
+
+static int s_check_time(const char *t, const char *what, char *err_text, size_t err_cap)
+{
+	if (!t || smsr_soap_is_datetime(t))
+		return 0;
+	if (err_text && err_cap)
+		snprintf(err_text, err_cap, "%s is not an xs:dateTime", what);
+	return -EINVAL;
+}
+
+static void s_add_status(struct smsr_soap_bld *b, xmlNode *parent, const char *name, const struct smsr_es_result *r)
+{
+	xmlNode *fes = smsr_soap_add(b, parent, name, NULL), *scd;
+
+	smsr_soap_add(b, fes, "Status", s_exec_status[r->status]);
+	if (r->status == SMSR_EXEC_SUCCESS || r->code == SMSR_SC_NONE)
+		return;
+	scd = smsr_soap_add(b, fes, "StatusCodeData", NULL);
+	smsr_soap_add(b, scd, "Subject", smsr_sc_subject(r->code));
+	smsr_soap_add(b, scd, "Reason", smsr_sc_reason(r->code));
+	if (r->subject_id)
+		smsr_soap_add(b, scd, "SubjectIdentifier", r->subject_id);
+	if (r->message)
+		smsr_soap_add(b, scd, "Message", r->message);
+}
+
+int smsr_es_response_body(void *ctx, enum smsr_es_func f, const struct smsr_es_result *r, void **holder,
+			  xmlNode **body, char *err_text, size_t err_cap)
+{
+	const struct smsr_es_func_desc *d = smsr_es_func_desc(f);
+	struct smsr_soap_bld b;
+	xmlNode *root;
+	int rc = 0;
+
+	*holder = NULL;
+	*body = NULL;
+	if (err_text && err_cap)
+		err_text[0] = '\0';
+	if (!d || !d->resp_elem || !r || (unsigned)r->status > SMSR_EXEC_EXPIRED || (unsigned)r->code >= SMSR_SC_COUNT)
+		return -EINVAL;
+	if (s_check_time(r->processing_start, "ProcessingStart", err_text, err_cap) ||
+	    s_check_time(r->processing_end, "ProcessingEnd", err_text, err_cap))
+		return -EINVAL;
+	root = smsr_soap_body_new(ctx, d->resp_elem, &b, holder);
+	if (!root)
+		return -ENOMEM;
+	if (r->processing_start)
+		smsr_soap_add(&b, root, "ProcessingStart", r->processing_start);
+	if (r->processing_end)
+		smsr_soap_add(&b, root, "ProcessingEnd", r->processing_end);
+	if (r->acceptable_validity)
+		smsr_soap_add_uint(&b, root, "AcceptableValidityPeriod", r->acceptable_validity);
+	s_add_status(&b, root, "FunctionExecutionStatus", r);
+	switch (f) {
+	case SMSR_ES4_GET_EIS:
+	case SMSR_ES4_AUDIT_EIS:
+		if (r->eis)
+			rc = smsr_eis_xml_encode(&b, root, "Eis", r->eis, &r->eis_opts, err_text, err_cap);
+		break;
+	case SMSR_ES4_ENABLE_PROFILE:
+	case SMSR_ES4_DISABLE_PROFILE:
+	case SMSR_ES4_DELETE_PROFILE:
+		if (r->euicc_data)
+			smsr_soap_add_hex(&b, root, "EuiccResponseData", r->euicc_data, r->euicc_len);
+		break;
+	default:
+		break;
+	}
+	if (!rc && b.oom)
+		rc = -ENOMEM;
+	if (!rc)
+		rc = b.rc;
+	if (rc) {
+		TALLOC_FREE(*holder);
+		return rc;
+	}
+	*body = root;
+	return 0;
+}
+
+int smsr_es_build_response(void *ctx, const struct smsr_soap_entity *self, const struct smsr_soap_msg *req,
+			   enum smsr_es_func f, const struct smsr_es_result *r, uint8_t **out, size_t *out_len)
+{
+	void *holder;
+	xmlNode *body;
+	int rc;
+
+	rc = smsr_es_response_body(NULL, f, r, &holder, &body, NULL, 0);
+	if (rc)
+		return rc;
+	rc = smsr_soap_build_response(ctx, self, req, smsr_es_func_desc(f)->resp_action, body, out, out_len, NULL);
+	talloc_free(holder);
+	return rc;
+}
+
+int smsr_es_build_callback(void *ctx, const struct smsr_soap_entity *self, const struct smsr_es_req *req,
+			   const char *to, const struct smsr_es_result *r, uint8_t **out, size_t *out_len,
+			   char **message_id)
+{
+	void *holder;
+	xmlNode *body;
+	int rc;
+
+	if (!req || !req->desc || !req->message_id)
+		return -EINVAL;
+	if (req->reply_to && strcmp(req->reply_to, SMSR_WSA_ANONYMOUS))
+		to = req->reply_to;
+	if (!to)
+		return -EINVAL;
+	rc = smsr_es_response_body(NULL, req->func, r, &holder, &body, NULL, 0);
+	if (rc)
+		return rc;
+	rc = smsr_soap_build_request(ctx, self, to, req->desc->resp_action, req->message_id, req->transaction_id, body,
+				     out, out_len, message_id);
+	talloc_free(holder);
+	return rc;
+}
+
+int smsr_es_notification_body(void *ctx, const struct smsr_es_notif *n, void **holder, xmlNode **body,
+			      char *err_text, size_t err_cap)
+{
+	const struct smsr_es_func_desc *d = n ? smsr_es_func_desc(n->func) : NULL;
+	struct smsr_soap_bld b;
+	xmlNode *root;
+	int rc = 0;
+
+	*holder = NULL;
+	*body = NULL;
+	if (err_text && err_cap)
+		err_text[0] = '\0';
+	if (!d || d->mep != SMSR_ES_NOTIFICATION || !n->completion_timestamp)
+		return -EINVAL;
+	if (s_check_time(n->completion_timestamp, d->timestamp_elem, err_text, err_cap))
+		return -EINVAL;
+	if (n->func == SMSR_ES4_HANDLE_SMSR_CHANGE ? !n->eis : (!n->eid || !n->iccid))
+		return -EINVAL;
+	root = smsr_soap_body_new(ctx, d->req_elem, &b, holder);
+	if (!root)
+		return -ENOMEM;
+	if (n->func == SMSR_ES4_HANDLE_SMSR_CHANGE) {
+		rc = smsr_eis_xml_encode(&b, root, "Eis", n->eis, &n->eis_opts, err_text, err_cap);
+	} else {
+		smsr_soap_add_hex(&b, root, "Eid", n->eid, SMSR_EID_LEN);
+		smsr_soap_add(&b, root, "Iccid", n->iccid);
+	}
+	smsr_soap_add(&b, root, d->timestamp_elem, n->completion_timestamp);
+	if (!rc && b.oom)
+		rc = -ENOMEM;
+	if (rc) {
+		TALLOC_FREE(*holder);
+		return rc;
+	}
+	*body = root;
+	return 0;
+}
+
+int smsr_es_build_notification(void *ctx, const struct smsr_soap_entity *self, const char *to,
+			       const struct smsr_es_notif *n, uint8_t **out, size_t *out_len, char **message_id)
+{
+	void *holder;
+	xmlNode *body;
+	int rc;
+
+	rc = smsr_es_notification_body(NULL, n, &holder, &body, NULL, 0);
+	if (rc)
+		return rc;
+	rc = smsr_soap_build_request(ctx, self, to, smsr_es_func_desc(n->func)->req_action, NULL, NULL, body, out,
+				     out_len, message_id);
+	talloc_free(holder);
+	return rc;
+}
+
+int smsr_es_build_error_reply(void *ctx, const struct smsr_soap_entity *self, const struct smsr_soap_msg *msg, int rc,
+			      const struct smsr_es_error *err, uint8_t **out, size_t *out_len, int *http_status)
+{
+	struct smsr_soap_fault f;
+	bool status_level;
+
+	status_level = msg && err && err->desc && err->desc->resp_elem && rc < 0 && rc != -ENOMEM &&
+		       (rc == -EBADMSG || -rc < SMSR_SOAP_E_BASE);
+	if (status_level) {
+		struct smsr_es_result r = {
+			.status = SMSR_EXEC_FAILED,
+			.code = rc == -EBADMSG ? err->code : SMSR_SC_PROVIDER_ERROR,
+			.subject_id = err->subject_id[0] ? err->subject_id : NULL,
+			.message = err->message[0] ? err->message : NULL,
+		};
+		int brc = smsr_es_build_response(ctx, self, msg, err->desc->func, &r, out, out_len);
+		if (!brc) {
+			*http_status = 200;
+			return 0;
+		}
+		if (brc != -ENOMEM)
+			return brc;
+		rc = -ENOMEM;
+	}
+	smsr_soap_fault_from_error(rc, err ? &err->soap : NULL, msg ? msg->action : NULL, &f);
+	*http_status = smsr_soap_fault_http_status(&f);
+	return smsr_soap_build_fault(ctx, self, msg, &f, out, out_len);
+}
