@@ -169,12 +169,14 @@ int ota_wrap_master_create(void *ctx, const char *path, struct ota_wrap_master *
 		rc = -errno;
 		goto out_free;
 	}
-	if ((rc = write_full(fd, m->key, sizeof(m->key))) < 0 || (fsync(fd) < 0 && (rc = -errno))) {
-		close(fd);
+	rc = write_full(fd, m->key, sizeof(m->key));
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	if (rc < 0) {
 		unlink(path);
 		goto out_free;
 	}
-	close(fd);
 	if ((rc = fsync_parent(path)) < 0)
 		goto out_free;
 	*out = m;

@@ -8,6 +8,7 @@
 #include "smsr/smsrd.h"
 #include "smsr/db.h"
 #include "smsr/es_msg.h"
+#include "smsr/es4_proc.h"
 #include "smsr/https.h"
 #include "smsr/logging.h"
 #include "ota/keystore_wrap.h"
@@ -161,7 +162,7 @@ static int store_update(struct smsr_es4 *e, const struct smsr_eis *eis)
 static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const struct smsr_soap_msg *msg,
 			struct smsr_es_req *req, const struct smsr_cfg_requester *who)
 {
-	struct smsr_es_result res = { .status = SMSR_EXEC_SUCCESS, .code = SMSR_SC_NONE };
+	struct smsr_es_result res = {.status = SMSR_EXEC_SUCCESS, .code = SMSR_SC_NONE};
 	struct smsr_eis *eis = NULL;
 	struct smsr_profile *p;
 	char start[32];
@@ -220,9 +221,23 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 		else if (rc < 0)
 			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 		break;
+	case SMSR_ES4_ENABLE_PROFILE:
+	case SMSR_ES4_DISABLE_PROFILE:
+	case SMSR_ES4_DELETE_PROFILE:
+	case SMSR_ES4_AUDIT_EIS:
+		/* asynchronous: journalled before the 202, the result comes as a callback */
+		rc = smsr_proc_accept(e->d->proc, req, who, &res);
+		if (rc == 0) {
+			LOG_TXN(req->function_call_id, DSOAP, LOGL_INFO, "%s from %s: accepted (202)", req->desc->name,
+				who->entity_id);
+			smsr_https_reply(r, 202, NULL, "", 0, NULL);
+			return;
+		}
+		if (rc != -EPERM)
+			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+		break;
 	default:
-		/* asynchronous functions: the ES5 procedures are not wired to this endpoint yet */
-		fail(&res, SMSR_SC_UNSUPPORTED, NULL, "not supported by this SM-SR build yet");
+		fail(&res, SMSR_SC_UNSUPPORTED, NULL, "not supported by this SM-SR");
 		break;
 	}
 	respond(e, r, msg, req, &res, who->entity_id);
@@ -231,7 +246,7 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
 {
 	const struct smsr_cfg_requester *who;
-	struct smsr_es_decode_opts o = { 0 };
+	struct smsr_es_decode_opts o = {0};
 	struct smsr_soap_msg *msg = NULL;
 	struct smsr_es_req *req = NULL;
 	struct smsr_es_error err;
@@ -240,7 +255,7 @@ void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
 	int rc, http;
 
 	if (strcmp(r->method, "POST")) {
-		smsr_https_reply(r, 405, "text/plain", "POST only\n", 10, (const char *const[]){ "Allow", "POST", NULL });
+		smsr_https_reply(r, 405, "text/plain", "POST only\n", 10, (const char *const[]){"Allow", "POST", NULL});
 		return;
 	}
 	who = smsr_config_requester_by_tls(&e->d->cfg, r->peer_subject, r->peer_fingerprint);
@@ -259,16 +274,18 @@ void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
 		return;
 	}
 	if (!who) {
-		struct smsr_es_result res = { .status = SMSR_EXEC_FAILED, .code = SMSR_SC_REQUESTER_UNKNOWN,
-					      .message = "client certificate not configured as a requester" };
+		struct smsr_es_result res = {.status = SMSR_EXEC_FAILED,
+					     .code = SMSR_SC_REQUESTER_UNKNOWN,
+					     .message = "client certificate not configured as a requester"};
 		LOGP(DSOAP, LOGL_NOTICE, "%s from unknown requester %s (%s)", req->desc->name, r->peer_addr,
 		     r->peer_subject ? r->peer_subject : "no certificate");
 		respond(e, r, msg, req, &res, "unknown");
 		return;
 	}
 	if (req->from_entity_id && strcmp(req->from_entity_id, who->entity_id)) {
-		struct smsr_es_result res = { .status = SMSR_EXEC_FAILED, .code = SMSR_SC_REQUESTER_NOT_ALLOWED,
-					      .message = "wsa:From EntityId does not match the client certificate" };
+		struct smsr_es_result res = {.status = SMSR_EXEC_FAILED,
+					     .code = SMSR_SC_REQUESTER_NOT_ALLOWED,
+					     .message = "wsa:From EntityId does not match the client certificate"};
 		respond(e, r, msg, req, &res, who->entity_id);
 		return;
 	}

@@ -62,8 +62,8 @@ struct smsr_es_func_desc {
 	const char *name;		/*!< "ES4-GetEIS": the token matched at the end of wsa:Action */
 	const char *req_elem;		/*!< request element received, or notification element emitted */
 	const char *resp_elem;		/*!< response element emitted; NULL for notifications */
-	const char *req_action;		/*!< canonical request action (ES1_SMSR/ES4_SMSR.wsdl); for a notification
-					 *   the action we emit */
+	const char *req_action;		/*!< canonical request action (ES1_SMSR/ES4_SMSR.wsdl); for a
+					 *   notification, the action we emit */
 	const char *resp_action;	/*!< action of the sync response or of the async callback we emit */
 	enum smsr_es_mep mep;
 	const char *timestamp_elem;	/*!< notifications: exact spelling of the completion timestamp element */

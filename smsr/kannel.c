@@ -1,16 +1,13 @@
-/* Kannel sendsms client (libcurl multi on the libevent loop) and MO/DLR callback parsing (see kannel.h).
- * libcurl errors are mapped to enum smsr_kannel_result here and nowhere else. */
+/* Kannel sendsms client (on the asynchronous HTTP client, http_client.h) and MO/DLR callback parsing (see
+ * kannel.h). HTTP outcomes are mapped to enum smsr_kannel_result here and nowhere else. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <sys/queue.h>
 #include <talloc.h>
-#include <curl/curl.h>
-#include <event2/event.h>
 #include "smsr/kannel.h"
+#include "smsr/http_client.h"
 #include "smsr/logging.h"
 #include "proto/errors.h"
 #include "proto/hex.h"
@@ -195,218 +192,51 @@ char *smsr_kannel_sendsms_url(void *ctx, const struct smsr_kannel_cfg *cfg, cons
 
 /* ---- the sender ---------------------------------------------------------------------------------------------- */
 
+struct smsr_kannel {
+	struct smsr_kannel_cfg cfg;
+	struct smsr_http_client *http;
+};
+
+/* one sendsms: the caller's callback, a talloc child of the sender */
 struct job {
-	TAILQ_ENTRY(job) entry;
-	struct smsr_kannel *k;
-	char *url;
-	char reply[128];
-	size_t reply_len;
-	CURL *easy;
 	smsr_kannel_done_cb done;
 	void *data;
 };
 
-struct sock_ev {
-	struct event *ev;
-};
-
-struct smsr_kannel {
-	struct event_base *base;
-	struct smsr_kannel_cfg cfg;
-	CURLM *multi;
-	struct event *timer;		/* libcurl's timeout */
-	struct event *pace;		/* throughput pacing */
-	TAILQ_HEAD(, job) queue;
-	unsigned queued, inflight;
-	double next_slot_ms;		/* earliest start of the next request when paced */
-};
-
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static void dispatch(struct smsr_kannel *k);
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
+static void on_sendsms_done(void *arg, int rc, long code, const char *body, size_t len)
 {
 	struct job *j = arg;
-	size_t len = size * n, room = sizeof(j->reply) - 1 - j->reply_len;
+	smsr_kannel_done_cb done = j->done;
+	void *data = j->data;
+	enum smsr_kannel_result res;
 
-	memcpy(j->reply + j->reply_len, p, len < room ? len : room);
-	j->reply_len += len < room ? len : room;
-	j->reply[j->reply_len] = '\0';
-	return len;
-}
-
-static void finish(struct smsr_kannel *k)
-{
-	CURLMsg *m;
-	int left;
-
-	while ((m = curl_multi_info_read(k->multi, &left))) {
-		struct job *j;
-		long code = 0;
-		enum smsr_kannel_result res;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-		if (m->data.result != CURLE_OK)
-			res = SMSR_KANNEL_UNREACHABLE;
-		else if (code >= 200 && code < 300 && (!strncmp(j->reply, "0:", 2) || !strncmp(j->reply, "3:", 2)))
-			res = SMSR_KANNEL_ACCEPTED;
-		else
-			res = SMSR_KANNEL_REJECTED;
-		if (res != SMSR_KANNEL_ACCEPTED)
-			LOGP(DKANNEL, LOGL_NOTICE, "sendsms %s: HTTP %ld %s",
-			     res == SMSR_KANNEL_REJECTED ? "rejected" : "failed", code,
-			     res == SMSR_KANNEL_UNREACHABLE ? curl_easy_strerror(m->data.result) : j->reply);
-		curl_multi_remove_handle(k->multi, m->easy_handle);
-		curl_easy_cleanup(m->easy_handle);
-		j->easy = NULL;
-		k->inflight--;
-		j->done(res, (int)code, j->reply, j->data);
-		talloc_free(j);
-	}
-	dispatch(k);
-}
-
-static void on_sock_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct smsr_kannel *k = arg;
-	int running, flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-
-	curl_multi_socket_action(k->multi, fd, flags, &running);
-	finish(k);
-}
-
-static int sock_cb(CURL *e, curl_socket_t s, int what, void *arg, void *sockp)
-{
-	struct smsr_kannel *k = arg;
-	struct sock_ev *se = sockp;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (se) {
-			event_free(se->ev);
-			free(se);
-		}
-		curl_multi_assign(k->multi, s, NULL);
-		return 0;
-	}
-	if (!se) {
-		se = calloc(1, sizeof(*se));
-		if (!se)
-			return -1;
-		curl_multi_assign(k->multi, s, se);
-	} else {
-		event_free(se->ev);
-	}
-	se->ev = event_new(k->base, s,
-			   (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST,
-			   on_sock_event, k);
-	return se->ev ? event_add(se->ev, NULL) : -1;
-}
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct smsr_kannel *k = arg;
-	int running;
-
-	curl_multi_socket_action(k->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	finish(k);
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *arg)
-{
-	struct smsr_kannel *k = arg;
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-
-	if (timeout_ms < 0)
-		return evtimer_del(k->timer);
-	return evtimer_add(k->timer, &tv);
-}
-
-static void on_pace(evutil_socket_t fd, short what, void *arg)
-{
-	dispatch(arg);
-}
-
-static void dispatch(struct smsr_kannel *k)
-{
-	struct job *j;
-
-	while ((j = TAILQ_FIRST(&k->queue)) && k->inflight < k->cfg.max_inflight) {
-		if (k->cfg.throughput) {
-			double t = now_ms();
-			if (t < k->next_slot_ms) {
-				double wait = k->next_slot_ms - t;
-				struct timeval tv = { (long)(wait / 1000), (long)((long)wait % 1000) * 1000 + 1000 };
-				evtimer_add(k->pace, &tv);
-				return;
-			}
-			/* after an idle second, start a new schedule instead of bursting to catch up */
-			if (t - k->next_slot_ms > 1000.0)
-				k->next_slot_ms = t;
-			k->next_slot_ms += 1000.0 / k->cfg.throughput;
-		}
-		TAILQ_REMOVE(&k->queue, j, entry);
-		k->queued--;
-		j->easy = curl_easy_init();
-		if (!j->easy) {
-			j->done(SMSR_KANNEL_UNREACHABLE, 0, "", j->data);
-			talloc_free(j);
-			continue;
-		}
-		curl_easy_setopt(j->easy, CURLOPT_URL, j->url);
-		curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-		curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
-		curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, k->cfg.timeout_ms);
-		curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_multi_add_handle(k->multi, j->easy);
-		k->inflight++;
-	}
-}
-
-static int kannel_destructor(struct smsr_kannel *k)
-{
-	struct job *j;
-
-	while ((j = TAILQ_FIRST(&k->queue))) {
-		TAILQ_REMOVE(&k->queue, j, entry);
-		talloc_free(j);
-	}
-	curl_multi_cleanup(k->multi);	/* in-flight jobs are talloc children of k */
-	if (k->timer)
-		event_free(k->timer);
-	if (k->pace)
-		event_free(k->pace);
-	return 0;
-}
-
-static int job_destructor(struct job *j)
-{
-	if (j->easy) {
-		curl_multi_remove_handle(j->k->multi, j->easy);
-		curl_easy_cleanup(j->easy);
-	}
-	return 0;
+	talloc_free(j);
+	if (rc < 0)
+		res = SMSR_KANNEL_UNREACHABLE;	/* logged by the HTTP client */
+	else if (code >= 200 && code < 300 && (!strncmp(body, "0:", 2) || !strncmp(body, "3:", 2)))
+		res = SMSR_KANNEL_ACCEPTED;
+	else
+		res = SMSR_KANNEL_REJECTED;
+	if (res == SMSR_KANNEL_REJECTED)
+		LOGP(DKANNEL, LOGL_NOTICE, "sendsms rejected: HTTP %ld %.127s", code, body);
+	done(res, (int)code, body, data);
 }
 
 int smsr_kannel_new(void *ctx, struct event_base *base, const struct smsr_kannel_cfg *cfg,
 		    struct smsr_kannel **out)
 {
 	struct smsr_kannel *k = talloc_zero(ctx, struct smsr_kannel);
+	struct smsr_http_client_cfg hc = {
+		.max_inflight = cfg->max_inflight,
+		.throughput = cfg->throughput,
+		.timeout_ms = cfg->timeout_ms,
+		.log_cat = DKANNEL,
+	};
+	int rc;
 
 	*out = NULL;
 	if (!k)
 		return -ENOMEM;
-	k->base = base;
 	k->cfg = *cfg;
 	k->cfg.sendsms_url = talloc_strdup(k, cfg->sendsms_url);
 	k->cfg.username = talloc_strdup(k, cfg->username ? cfg->username : "");
@@ -418,19 +248,16 @@ int smsr_kannel_new(void *ctx, struct event_base *base, const struct smsr_kannel
 		k->cfg.max_inflight = 32;
 	if (!k->cfg.timeout_ms)
 		k->cfg.timeout_ms = 10000;
-	TAILQ_INIT(&k->queue);
-	k->multi = curl_multi_init();
-	k->timer = evtimer_new(base, on_timer, k);
-	k->pace = evtimer_new(base, on_pace, k);
-	talloc_set_destructor(k, kannel_destructor);
-	if (!k->multi || !k->timer || !k->pace || !k->cfg.sendsms_url) {
+	if (!k->cfg.sendsms_url || !k->cfg.username || !k->cfg.password || !k->cfg.from || !k->cfg.smsc_id ||
+	    !k->cfg.dlr_base_url) {
 		talloc_free(k);
 		return -ENOMEM;
 	}
-	curl_multi_setopt(k->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(k->multi, CURLMOPT_SOCKETDATA, k);
-	curl_multi_setopt(k->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(k->multi, CURLMOPT_TIMERDATA, k);
+	rc = smsr_http_client_new(k, base, &hc, &k->http);
+	if (rc < 0) {
+		talloc_free(k);
+		return rc;
+	}
 	*out = k;
 	return 0;
 }
@@ -439,25 +266,26 @@ int smsr_kannel_send(struct smsr_kannel *k, const char *to, const uint8_t *ud, s
 		     const char *token, smsr_kannel_done_cb done, void *data)
 {
 	struct job *j = talloc_zero(k, struct job);
+	char *url;
+	int rc;
 
 	if (!j)
 		return -ENOMEM;
-	j->url = smsr_kannel_sendsms_url(j, &k->cfg, to, ud, ud_len, udh_len, token);
-	if (!j->url) {
+	url = smsr_kannel_sendsms_url(j, &k->cfg, to, ud, ud_len, udh_len, token);
+	if (!url) {
 		talloc_free(j);
 		return -EINVAL;
 	}
-	j->k = k;
 	j->done = done;
 	j->data = data;
-	talloc_set_destructor(j, job_destructor);
-	TAILQ_INSERT_TAIL(&k->queue, j, entry);
-	k->queued++;
-	dispatch(k);
-	return 0;
+	rc = smsr_http_request(k->http, "GET", url, NULL, NULL, 0, on_sendsms_done, j);
+	talloc_free(url);
+	if (rc < 0)
+		talloc_free(j);
+	return rc;
 }
 
 unsigned smsr_kannel_pending(const struct smsr_kannel *k)
 {
-	return k->queued + k->inflight;
+	return smsr_http_client_pending(k->http);
 }

@@ -9,6 +9,7 @@
 #include "smsr/smsrd.h"
 #include "smsr/db.h"
 #include "smsr/es4_server.h"
+#include "smsr/es4_proc.h"
 #include "smsr/es5_ota.h"
 #include "smsr/es5_script.h"
 #include "smsr/https.h"
@@ -25,6 +26,7 @@ static int smsrd_destructor(struct smsrd *d)
 	if (d->sigint)
 		event_free(d->sigint);
 	/* components are talloc children of d and go first; the loop goes last */
+	TALLOC_FREE(d->proc);
 	TALLOC_FREE(d->ota);
 	TALLOC_FREE(d->kannel);
 	TALLOC_FREE(d->mo);
@@ -67,13 +69,9 @@ static void on_es4_http(struct smsr_https_req *r, void *data)
 
 static void on_notification(void *data, const uint8_t eid[16], const uint8_t *n, size_t len)
 {
-	struct smsr_notif notif;
+	struct smsrd *d = data;
 
-	if (smsr_notif_decode(n, len, &notif) < 0) {
-		LOG_EIS(eid, DPROTO, LOGL_NOTICE, "undecodable notification (%zu bytes) dropped", len);
-		return;
-	}
-	LOG_EIS(eid, DPROTO, LOGL_INFO, "notification type %02x seq %u", notif.type, notif.seq);
+	smsr_proc_notification(d->proc, eid, n, len);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -157,6 +155,12 @@ int smsrd_start(void *ctx, const struct smsr_config *cfg, struct smsrd **out)
 	rc = smsr_ota_new(d, d->base, d->db, d->master, d->kannel, &ocfg, on_notification, d, &d->ota);
 	if (rc < 0)
 		goto fail;
+	rc = smsr_proc_new(d, d, &d->proc);
+	if (rc < 0)
+		goto fail;
+	rc = smsr_proc_recover(d->proc);
+	if (rc > 0)
+		LOGP(DMAIN, LOGL_NOTICE, "%d journalled operations resumed", rc);
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	if (!d->sigterm || !d->sigint || evsignal_add(d->sigterm, NULL) || evsignal_add(d->sigint, NULL)) {

@@ -12,6 +12,7 @@ struct smsr_https;
 struct smsr_kannel;
 struct smsr_ota;
 struct smsr_es4;
+struct smsr_proc;
 struct ota_key;
 struct ota_wrap_master;
 
@@ -25,6 +26,7 @@ struct smsrd {
 	struct smsr_kannel *kannel;
 	struct smsr_ota *ota;
 	struct smsr_es4 *es4srv;	/*!< ES1/ES4 dispatcher */
+	struct smsr_proc *proc;		/*!< asynchronous ES4 procedures */
 	struct ota_key *transport_key;
 	struct event *sigterm, *sigint;
 };

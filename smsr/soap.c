@@ -204,7 +204,7 @@ static int s_map_xml_error(int code)
 	case XML_ERR_EXT_ENTITY_STANDALONE:
 	case XML_WAR_UNDECLARED_ENTITY:
 	case XML_ERR_UNDECLARED_ENTITY:
-		return -SMSR_SOAP_E_MALFORMED;	/* no DTD was allowed, so an entity reference is simply ill-formed */
+		return -SMSR_SOAP_E_MALFORMED;	/* no DTD is allowed: an entity reference is ill-formed */
 	case XML_ERR_INTERNAL_ERROR:	/* "Excessive depth", "Huge input lookup" */
 		return -SMSR_SOAP_E_LIMIT;
 	default:
@@ -232,7 +232,8 @@ static int s_walk_limits(xmlDoc *doc, const struct smsr_soap_limits *lim, bool n
 		case XML_COMMENT_NODE:
 			if ((size_t)xmlStrlen(n->content) > lim->max_text) {
 				s_err(err, "text in <%s> longer than %zu bytes",
-				      n->parent && n->parent->name ? (const char *)n->parent->name : "?", lim->max_text);
+				      n->parent && n->parent->name ? (const char *)n->parent->name : "?",
+				      lim->max_text);
 				return -SMSR_SOAP_E_LIMIT;
 			}
 			break;
@@ -608,7 +609,8 @@ static int s_envelope(struct smsr_soap_msg *m, struct smsr_soap_error *err)
 			s_err(err, "SOAP 1.1 envelope; only SOAP 1.2 is supported");
 		else
 			s_err(err, "root element {%s}%s is not a SOAP 1.2 env:Envelope",
-			      root && root->ns ? (const char *)root->ns->href : "", root ? (const char *)root->name : "");
+			      root && root->ns ? (const char *)root->ns->href : "",
+			      root ? (const char *)root->name : "");
 		return -SMSR_SOAP_E_VERSION;
 	}
 	for (n = root->children; n; n = n->next) {
@@ -751,8 +753,8 @@ static char *s_pct(void *ctx, const char *s)
 		return NULL;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~' || c == ':' || c == '/' || c == '@') {
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~:/@", c)) {
 			*w++ = (char)c;
 		} else {
 			*w++ = '%';

@@ -40,9 +40,9 @@ enum smsr_soap_err {
 	SMSR_SOAP_E_TOO_BIG,		/*!< request larger than max_body */
 	SMSR_SOAP_E_LIMIT,		/*!< element count, depth, text or attribute length above the limits */
 	SMSR_SOAP_E_DTD,		/*!< DOCTYPE / entity declaration (refused outright) */
-	SMSR_SOAP_E_MALFORMED,		/*!< not well-formed or not namespace-well-formed XML (truncated, garbage) */
+	SMSR_SOAP_E_MALFORMED,		/*!< not (namespace-)well-formed XML: truncated, garbage, ... */
 	SMSR_SOAP_E_VERSION,		/*!< root is not a SOAP 1.2 env:Envelope (e.g. a SOAP 1.1 envelope) */
-	SMSR_SOAP_E_ENVELOPE,		/*!< envelope shape: no Body, Body without exactly one element, stray content */
+	SMSR_SOAP_E_ENVELOPE,		/*!< envelope shape: no Body, not one Body element, stray content */
 	SMSR_SOAP_E_MUST_UNDERSTAND,	/*!< a header with env:mustUnderstand we do not process */
 	SMSR_SOAP_E_WSA_MISSING,	/*!< a required WS-Addressing header is absent */
 	SMSR_SOAP_E_WSA_INVALID,	/*!< a WS-Addressing header is duplicated, empty or malformed */
@@ -68,9 +68,9 @@ void smsr_soap_limits_default(struct smsr_soap_limits *l);
 /*! Details of a parse error, for the log line and the Fault. */
 struct smsr_soap_error {
 	char text[256];			/*!< human-readable reason, never empty after a failure */
-	char problem_ns[160];		/*!< namespace of the offending header (MUST_UNDERSTAND, WSA_*), "" if none */
+	char problem_ns[160];		/*!< namespace of the offending header (MUST_UNDERSTAND, WSA_*) or "" */
 	char problem_local[64];		/*!< its local name, "" when none */
-	const char *wsa_detail;		/*!< WS-A second-level subcode (local name in the wsa namespace) or NULL */
+	const char *wsa_detail;		/*!< WS-A second-level subcode (local name, wsa namespace) or NULL */
 };
 
 /*! A received SOAP 1.2 request. All strings are trimmed copies, NULL when the header is absent. */
@@ -107,7 +107,7 @@ int smsr_soap_parse_fragment(void *ctx, const char *xml, size_t len, const struc
 
 /*! Who we are, for From/Address, MessageID and Fault headers. */
 struct smsr_soap_entity {
-	const char *address;		/*!< our endpoint URI, without query (e.g. "https://smsr.example.com/es4") */
+	const char *address;		/*!< our endpoint URI without query ("https://smsr.example.com/es4") */
 	const char *entity_id;		/*!< our OID: From EntityId and MessageID prefix (required) */
 	const char *entity_name;	/*!< optional EntityName (e.g. "SM-SR") */
 };
@@ -117,7 +117,8 @@ struct smsr_soap_entity {
  *  document stays with the caller). *out is NUL-terminated UTF-8 with an XML declaration, *out_len excludes the
  *  NUL. message_id (optional) receives the new wsa:MessageID. */
 int smsr_soap_build_response(void *ctx, const struct smsr_soap_entity *self, const struct smsr_soap_msg *req,
-			     const char *action, const xmlNode *body, uint8_t **out, size_t *out_len, char **message_id);
+			     const char *action, const xmlNode *body, uint8_t **out, size_t *out_len,
+			     char **message_id);
 
 /*! (b) A request we originate: an asynchronous callback (relates_to = the original request's MessageID) or a
  *  notification (relates_to NULL). MessageID = "//<self OID>/urn:uuid:<random v4>?[TransactionId=..&]MessageDate=.."

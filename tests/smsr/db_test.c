@@ -568,6 +568,21 @@ static void test_eis_helpers(void)
 	talloc_free(ctx);
 }
 
+/* smsr_db_check() with its report shown only when it finds something (or when want is not 0) */
+static int db_check_quiet(struct smsr_db *db, int want)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc = smsr_db_check(db, f);
+
+	fclose(f);
+	if (rc != want)
+		fputs(buf, stderr);
+	free(buf);
+	return rc;
+}
+
 /* open a store in a directory, quietly failing the test on error */
 static struct smsr_db *open_db(void *ctx, const char *dir)
 {
@@ -688,14 +703,14 @@ static void test_db_eis(void)
 		CHECK_RC(smsr_db_eis_update(db, NULL, c), -ENOENT);
 	}
 
-	CHECK_RC(smsr_db_check(db, stderr), 0);
+	CHECK_RC(db_check_quiet(db, 0), 0);
 	CHECK_RC(smsr_db_eis_delete(db, NULL, b->eid), 0);
 	CHECK_RC(smsr_db_eis_delete(db, NULL, b->eid), -ENOENT);
 	CHECK_RC(smsr_db_eid_by_iccid(db, NULL, b->profiles[0].iccid, eid), -ENOENT);
 	CHECK_RC(smsr_db_eid_by_msisdn(db, NULL, b->isdr_msisdn, eid), -ENOENT);
 	/* b's identifiers are free again */
 	CHECK_RC(smsr_db_eis_insert(db, NULL, b), 0);
-	CHECK_RC(smsr_db_check(db, stderr), 0);
+	CHECK_RC(db_check_quiet(db, 0), 0);
 
 	/* write transactions: all or nothing */
 	{
@@ -727,7 +742,7 @@ static void test_db_eis(void)
 		CHECK_RC(smsr_db_eis_count(db, &n), 0);
 		CHECK(n == 4, "4 EIS after the transaction (%zu)", n);
 	}
-	CHECK_RC(smsr_db_check(db, stderr), 0);
+	CHECK_RC(db_check_quiet(db, 0), 0);
 	smsr_db_close(&db);
 	CHECK(db == NULL, "close clears the pointer");
 	smsr_db_close(&db);
@@ -784,7 +799,7 @@ static void test_db_import(void)
 		CHECK(n == 197, "197 after the resubmission (%zu)", n);
 	}
 	CHECK_RC(smsr_db_eis_import(db, batch, 0, NULL), 0);
-	CHECK_RC(smsr_db_check(db, stderr), 0);
+	CHECK_RC(db_check_quiet(db, 0), 0);
 	smsr_db_close(&db);
 	talloc_free(ctx);
 }
@@ -846,7 +861,7 @@ static void test_db_cntr(void)
 	CHECK_RC(smsr_db_eis_insert(db, NULL, e), 0);	/* re-registered with the old, lower Cntr */
 	CHECK_RC(smsr_db_cntr_next(db, e->eid, 2, &v), 0);
 	CHECK(v == prev + 2, "re-registration does not move the counter back");
-	CHECK_RC(smsr_db_check(db, stderr), 0);
+	CHECK_RC(db_check_quiet(db, 0), 0);
 	smsr_db_close(&db);
 	talloc_free(ctx);
 }
@@ -931,7 +946,7 @@ static void test_db_journal(void)
 	CHECK_RC(smsr_db_op_delete(db, NULL, id1), 0);
 	CHECK_RC(smsr_db_op_delete(db, NULL, id1), -ENOENT);
 	CHECK_RC(smsr_db_idem_get(db, NULL, "1.2.3.4", "FCI-0001", &id), -ENOENT);
-	CHECK_RC(smsr_db_check(db, stderr), 0);
+	CHECK_RC(db_check_quiet(db, 0), 0);
 	smsr_db_close(&db);
 	/* restart recovery: the journal survives, ids keep increasing */
 	db = open_db(ctx, dir);
@@ -1071,7 +1086,7 @@ static void test_db_schema_check(void)
 	CHECK_RC(smsr_db_eid_by_iccid(db, NULL, e2->profiles[1].iccid, eid), 0);
 	CHECK(!memcmp(eid, e2->eid, 16), "upgrade step 1 built the ICCID index");
 	CHECK_RC(smsr_db_eid_by_msisdn(db, NULL, e->isdr_msisdn, eid), 0);
-	CHECK_RC(smsr_db_check(db, stderr), 0);
+	CHECK_RC(db_check_quiet(db, 0), 0);
 	smsr_db_close(&db);
 
 	/* a store from a newer version is refused and left untouched */
@@ -1100,9 +1115,21 @@ static void test_db_schema_check(void)
 	raw_close(&r);
 	db = open_db(ctx, dir);
 	/* missing, points elsewhere (seen from the EIS and from the entry), dangling, stale */
-	CHECK(smsr_db_check(db, stderr) == 5, "5 problems found");
+	{
+		char *buf = NULL;
+		size_t blen = 0;
+		FILE *f = open_memstream(&buf, &blen);
+
+		CHECK(smsr_db_check(db, f) == 5, "5 problems found");
+		fclose(f);
+		CHECK(strstr(buf, "has no index entry") && strstr(buf, "index entry points to") &&
+			      strstr(buf, "index points to missing EIS") && strstr(buf, "which does not hold it") &&
+			      strstr(buf, "5 problem(s)"),
+		      "report names each problem:\n%s", buf);
+		free(buf);
+	}
 	CHECK_RC(smsr_db_reindex(db), 0);
-	CHECK_RC(smsr_db_check(db, stderr), 0);
+	CHECK_RC(db_check_quiet(db, 0), 0);
 	smsr_db_close(&db);
 
 	/* a record that does not decode, and a journal/idem mismatch */
@@ -1111,13 +1138,13 @@ static void test_db_schema_check(void)
 	CHECK_RC(raw_put(&r, "idem", "1.2\0x", 5, "\0\0\0\0\0\0\0\x07", 8), 0);
 	raw_close(&r);
 	db = open_db(ctx, dir);
-	CHECK(smsr_db_check(db, stderr) >= 2, "undecodable EIS and dangling idem entry found");
+	CHECK(db_check_quiet(db, 2) >= 2, "undecodable EIS and dangling idem entry found");
 	CHECK_RC(smsr_db_eis_get(db, NULL, ctx, e->eid, &g), -PROTO_E_TRUNCATED);
 	CHECK_RC(smsr_db_eis_update(db, NULL, e), -PROTO_E_TRUNCATED);
 	CHECK_RC(smsr_db_eis_delete(db, NULL, e->eid), 0);	/* the corrupt record and its index entries go */
 	CHECK_RC(smsr_db_eid_by_iccid(db, NULL, e->profiles[2].iccid, eid), -ENOENT);
 	CHECK_RC(smsr_db_eid_by_msisdn(db, NULL, e->isdr_msisdn, eid), -ENOENT);
-	CHECK(smsr_db_check(db, stderr) == 1, "only the dangling idem entry is left");
+	CHECK(db_check_quiet(db, 1) == 1, "only the dangling idem entry is left");
 	smsr_db_close(&db);
 	talloc_free(ctx);
 }
@@ -1232,7 +1259,7 @@ static void test_db_crash(void)
 		db = open_db(ctx, dir);
 		if (!db)
 			break;
-		CHECK_RC(smsr_db_check(db, stderr), 0);
+		CHECK_RC(db_check_quiet(db, 0), 0);
 		CHECK_RC(smsr_db_cntr_get(db, NULL, e0->eid, 1, &v), 0);
 		CHECK(v >= max_seen && v >= stored, "round %u: stored counter %llu went back (seen %llu, before %llu)",
 		      round, (unsigned long long)v, (unsigned long long)max_seen, (unsigned long long)stored);

@@ -43,9 +43,30 @@ int fleet_eis_build(void *ctx, const struct sim_fleet_cfg *cfg, uint32_t index, 
 	set_aid(&e->isdp_module_aid, mod_aid);
 	set_aid(&e->ecasd.aid, ecasd_aid);
 	e->ecasd.role = SMSR_SD_ECASD;
+	e->ecasd.keysets = talloc_zero_array(e, struct smsr_keyset, 1); /* SecurityDomainType needs one */
+	if (!e->ecasd.keysets)
+		goto nomem;
+	e->ecasd.keysets[0].version = 0x73;
+	e->ecasd.keysets[0].type = SMSR_KEYSET_CA;
+	e->ecasd.n_keysets = 1;
 	e->secure_packet_version = talloc_strdup(e, "13.1.0");
 	e->remote_provisioning_version = talloc_strdup(e, "3.1.0");
 	e->smsr_id = talloc_strdup(e, smsr_id);
+	/* A simulated EUM's EIS: the XML-DSig EumSignature has the right shape but no valid value (the SM-SR does not
+	 * verify EumSignature yet; test fleets are imported directly, not through ES1). */
+	e->signed_info_xml =
+		talloc_asprintf(e,
+				"<rps:EumSignedInfo xmlns:rps=\"http://namespaces.gsma.org/esim-messaging/3\">"
+				"<rps:Eid>%s</rps:Eid></rps:EumSignedInfo>",
+				id.eid_hex);
+	e->signature_xml = talloc_strdup(
+		e, "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>"
+		   "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>"
+		   "<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256\"/>"
+		   "<ds:Reference><ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>"
+		   "<ds:DigestValue>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</ds:DigestValue></ds:Reference></"
+		   "ds:SignedInfo>"
+		   "<ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>");
 	snprintf(e->isdr_msisdn, sizeof(e->isdr_msisdn), "%s", id.msisdn);
 
 	/* ISD-R: TAR 000001, SCP80 keyset KVN 1 with KIc, KID, KIK (AES, type 88) */

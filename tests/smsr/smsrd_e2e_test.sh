@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The SM-SR end to end: an MNO calls ES4 over mutual TLS; smsrd drives the eUICC over SCP80 SMS through REAL Kannel
+# (bearerbox + smsbox on free loopback ports) to the euicc-sim fleet, waits for the eUICC's notification, confirms
+# it and posts the ES4 response callback and the Handle*Notification to the MNO. Also: pre-checks answered
+# synchronously, an idempotent retry, AuditEIS, and kill -9 of smsrd in the middle of an operation (it resumes
+# from the journal and the operation completes exactly once).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=${TOP_SRCDIR:-$here/../..}
+smsrd=${SMSRD:-../smsr/smsrd}
+sim=${EUICC_SIM:-euicc-sim/euicc-sim}
+import=${FLEET_IMPORT:-smsr/fleet-import}
+data=$top/tests/smsr/data
+run=$(mktemp -d /tmp/smsrd_e2e.XXXXXX)
+seed=e2e$$
+mno=1.3.6.1.4.1.99999.20
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { local what=$1; shift; if "$@"; then ok; else ko "$what"; fi; }
+
+cleanup() {
+	for p in ${PID:-} ${SIM:-} ${SINK:-}; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	"$top/tests/kannel/kannel-down" "$run/kannel" >/dev/null 2>&1
+	rm -rf "$run"
+}
+trap cleanup EXIT
+freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+"$top/scripts/gen-test-pki" "$run/pki" || exit 1
+es4=$(freeport) mo=$(freeport) cb=$(freeport)
+"$top/tests/kannel/kannel-up" "$run/kannel" --mo-url "http://127.0.0.1:$mo/mo" >"$run/kannel-up.log" 2>&1 ||
+	{ cat "$run/kannel-up.log"; echo "smsrd_e2e_test.sh: 0 checks passed, 1 failed"; exit 1; }
+. "$run/kannel/env"
+mkdir -p "$run/db"
+"$import" "$run/db" "$run/pki/smsr-master.key" "$seed" 3 "$mno" 1.3.6.1.4.1.99999.10 >"$run/fleet" ||
+	{ echo "fleet-import failed"; exit 1; }
+. "$run/fleet"
+cat >"$run/smsrd.conf" <<CONF
+[smsr]
+entity-id = 1.3.6.1.4.1.99999.10
+[db]
+path = $run/db
+map-size = 64M
+[keystore]
+master-key-file = $run/pki/smsr-master.key
+[es4]
+listen = 127.0.0.1:$es4
+tls-cert = $run/pki/smsr-tls.crt
+tls-key = $run/pki/smsr-tls.key
+tls-ca = $run/pki/tls-ca.crt
+[kannel]
+sendsms-url = $KANNEL_SENDSMS_URL
+username = $KANNEL_SENDSMS_USER
+password = $KANNEL_SENDSMS_PASSWORD
+mo-listen = 127.0.0.1:$mo
+mo-url = http://127.0.0.1:$mo
+[es5]
+por-timeout = 5s
+retries = 2
+notification-timeout = 30s
+[log]
+timestamps = no
+[requester mno1]
+entity-id = $mno
+role = mno
+tls-subject = $(sed -n 's/^mno1 //p' "$run/pki/subjects")
+callback-url = http://127.0.0.1:$cb/es4
+CONF
+
+"$sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet 3 --seed "$seed" --duration 240 --notif-delay 300 \
+	--stats-file "$run/sim.stats" >"$run/sim.log" 2>&1 &
+SIM=$!
+python3 "$top/tests/smsr/cb_sink.py" "$cb" "$run/callbacks" 240 &
+SINK=$!
+start_smsrd() {
+	"$smsrd" -c "$run/smsrd.conf" >>"$run/smsrd.log" 2>&1 &
+	PID=$!
+	for _ in $(seq 100); do
+		[ -n "$(ss -Hltn sport = :"$es4")" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "smsrd starts" start_smsrd
+
+req() { # template, fcid, eid, iccid -> request file
+	sed -e "s#EntityId=1.3.6.1.4.1.99901#EntityId=$mno#" -e "s#<rps:FunctionCallIdentifier>[^<]*#<rps:FunctionCallIdentifier>$2#" \
+		-e "s#<rps:Eid>[^<]*#<rps:Eid>$3#" -e "s#<rps:Iccid>[^<]*#<rps:Iccid>$4#" \
+		-e '/wsa:ReplyTo/d' "$data/$1" >"$run/req.xml"
+}
+post() { # -> body on stdout, code in $run/code
+	curl -s -o "$run/resp" -w '%{http_code}' --cacert "$run/pki/tls-ca.crt" --cert "$run/pki/mno1.crt" \
+		--key "$run/pki/mno1.key" -H 'Content-Type: application/soap+xml; charset=utf-8' \
+		--data-binary @"$run/req.xml" "https://127.0.0.1:$es4/es4" >"$run/code"
+	cat "$run/resp"
+}
+wait_count() { # pattern, count, seconds
+	for _ in $(seq $(($3 * 10))); do
+		[ "$(grep -c "$1" "$run/callbacks" 2>/dev/null)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+wait_cb() { # pattern, seconds
+	for _ in $(seq $(($2 * 10))); do
+		grep -q "$1" "$run/callbacks" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+req es4_get_eis.xml fci-get-1 "$eid1" x
+r=$(post)
+check "GetEIS" grep -q EXECUTED_SUCCESS <<<"$r"
+
+# EnableProfile of the disabled profile of card 1: 202, then the callback with EXECUTED_SUCCESS
+req es4_enable_profile.xml fci-enable-1 "$eid1" "$iccid1_1"
+r=$(post)
+check "EnableProfile accepted with 202" test "$(cat "$run/code")" = 202
+check "EnableProfile callback EXECUTED_SUCCESS" wait_cb "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 60
+check "HandleProfileEnabledNotification to the owner" wait_cb "ES4-HandleProfileEnabledNotification.*$iccid1_1" 10
+check "HandleProfileDisabledNotification for the previous profile" wait_cb "ES4-HandleProfileDisabledNotification.*$iccid1_0" 10
+req es4_get_eis.xml fci-get-2 "$eid1" x
+r=$(post)
+check "the EIS shows the new profile Enabled" grep -q "$iccid1_1</rps:Iccid>.*<rps:State>Enabled" <<<"$(tr -d '\n' <<<"$r")"
+
+# the same request again: idempotent, 202, and no second callback
+req es4_enable_profile.xml fci-enable-1 "$eid1" "$iccid1_1"
+r=$(post)
+check "retry of the same FunctionCallIdentifier: 202" test "$(cat "$run/code")" = 202
+sleep 1
+check "no second EnableProfile callback" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 1
+
+# pre-checks answered at once: the fall-back profile cannot be disabled; unknown ICCID; enabling an enabled one
+req es4_disable_profile.xml fci-dis-1 "$eid2" "$iccid2_0"
+r=$(post)
+check "Disable of the fall-back profile refused (8.2.1/1.2)" grep -q "FAILED.*8.2.1.*1.2" <<<"$(tr -d '\n' <<<"$r")"
+req es4_enable_profile.xml fci-en-x "$eid2" 8949000000000000999
+r=$(post)
+check "unknown ICCID (8.2.1/3.9)" grep -q "FAILED.*8.2.1.*3.9" <<<"$(tr -d '\n' <<<"$r")"
+
+# AuditEIS
+req es4_audit_eis.xml fci-audit-1 "$eid2" "$iccid2_0"
+r=$(post)
+check "AuditEIS accepted" test "$(cat "$run/code")" = 202
+check "AuditEIS callback with the EIS" wait_cb "ES4-AuditEISResponse.*EXECUTED_SUCCESS.*LastAuditDate" 60
+
+# kill -9 of smsrd right after accepting an Enable: it resumes from the journal, exactly one callback
+req es4_enable_profile.xml fci-enable-k9 "$eid2" "$iccid2_1"
+r=$(post)
+check "Enable before the crash accepted" test "$(cat "$run/code")" = 202
+kill -9 "$PID"
+wait "$PID" 2>/dev/null
+check "smsrd restarts" start_smsrd
+check "the operation completes after the restart" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 2 60
+sleep 2
+check "exactly once" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 2
+kill -TERM "$PID"
+wait "$PID"
+check "SIGTERM: clean exit" test $? -eq 0
+PID=
+check "--db-check" grep -q consistent <<<"$("$smsrd" --db-check -c "$run/smsrd.conf")"
+[ $fail -eq 0 ] || { echo "--- smsrd log"; tail -40 "$run/smsrd.log"; echo "--- callbacks"; cut -c1-300 "$run/callbacks"; }
+echo "smsrd_e2e_test.sh: $pass checks passed, $fail failed"
+[ $fail -eq 0 ]
