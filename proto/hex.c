@@ -5,7 +5,7 @@
 #include "proto/hex.h"
 #include "proto/errors.h"
 
-static int nibble(char c)
+int proto_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -21,8 +21,8 @@ int proto_hex_decode(const char *hex, uint8_t *out, size_t cap)
 	size_t n = 0;
 
 	while (hex[0]) {
-		int hi = nibble(hex[0]), lo;
-		if (hi < 0 || !hex[1] || (lo = nibble(hex[1])) < 0)
+		int hi = proto_hex_digit(hex[0]), lo;
+		if (hi < 0 || !hex[1] || (lo = proto_hex_digit(hex[1])) < 0)
 			return -EINVAL;
 		if (n >= cap)
 			return -PROTO_E_NOSPACE;

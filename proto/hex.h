@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*! Value of one hex digit (either case), or -1. */
+int proto_hex_digit(int c);
+
 /*! Decode hex (case-insensitive, no separators) into out. Returns the byte count, -EINVAL on a non-hex
  *  character or odd length, -PROTO_E_NOSPACE if out is too small. An empty string gives 0. */
 int proto_hex_decode(const char *hex, uint8_t *out, size_t cap);

@@ -10,6 +10,7 @@
 #include <libxml/xmlIO.h>
 #include <libxml/xmlerror.h>
 #include "smsr/eis_xml.h"
+#include "proto/hex.h"
 
 /* wire names, indexed by the eis.h enums (private: eis.c is written separately) */
 static const char *const s_state_names[] = { "Created", "Disabled", "Enabled", NULL };
@@ -559,17 +560,6 @@ static xmlNode *s_attr_text(const xmlAttr *a)
 	return t;
 }
 
-static int s_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode hex (white space collapsed at both ends) into out (cap bytes). Returns length or -1. */
 static long s_hex(const char *s, uint8_t *out, size_t cap)
 {
@@ -583,7 +573,7 @@ static long s_hex(const char *s, uint8_t *out, size_t cap)
 	if (len % 2 || len / 2 > cap)
 		return -1;
 	for (i = 0; i < len / 2; i++) {
-		int hi = s_hexval(s[2 * i]), lo = s_hexval(s[2 * i + 1]);
+		int hi = proto_hex_digit(s[2 * i]), lo = proto_hex_digit(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

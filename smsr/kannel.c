@@ -14,17 +14,6 @@
 
 /* ---- callback parsing ------------------------------------------------------------------------------------- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* form-urldecode s[0..n) into out (cap bytes): '+' -> space, %XX -> byte. Returns the length or -1. */
 static int urldecode(const char *s, size_t n, uint8_t *out, size_t cap)
 {
@@ -34,7 +23,7 @@ static int urldecode(const char *s, size_t n, uint8_t *out, size_t cap)
 		uint8_t c = (uint8_t)s[i];
 		if (c == '%') {
 			int h, l;
-			if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0)
+			if (i + 2 >= n || (h = proto_hex_digit(s[i + 1])) < 0 || (l = proto_hex_digit(s[i + 2])) < 0)
 				return -1;
 			c = (uint8_t)(h << 4 | l);
 			i += 2;
@@ -110,7 +99,7 @@ int smsr_kannel_mo_parse(const char *query, struct smsr_kannel_mo *mo)
 	if (!v || n % 2 || mo->udh_len + n / 2 > 140)
 		return -PROTO_E_MALFORMED;
 	for (i = 0; i < n; i += 2) {
-		int h = hexval(v[i]), lo = hexval(v[i + 1]);
+		int h = proto_hex_digit(v[i]), lo = proto_hex_digit(v[i + 1]);
 		if (h < 0 || lo < 0)
 			return -PROTO_E_MALFORMED;
 		mo->ud[mo->udh_len + i / 2] = (uint8_t)(h << 4 | lo);

@@ -14,6 +14,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
 #include "smsr/soap.h"
+#include "proto/hex.h"
 
 #define DEFAULT_MAX_BODY (1024 * 1024)
 #define DEFAULT_MAX_ELEMENTS 20000
@@ -430,17 +431,6 @@ static char *s_node_text(void *ctx, const xmlNode *n, bool trim, bool *oom)
 	return s;
 }
 
-static int s_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Value of query parameter `key` of a URI (percent-decoded), or NULL. Returns -ENOMEM on allocation failure. */
 static int s_uri_param(void *ctx, const char *uri, const char *key, char **out)
 {
@@ -460,7 +450,8 @@ static int s_uri_param(void *ctx, const char *uri, const char *key, char **out)
 				return -ENOMEM;
 			for (s = v; *s; s++) {
 				int hi, lo;
-				if (*s == '%' && (hi = s_hexval(s[1])) >= 0 && (lo = s_hexval(s[2])) >= 0) {
+				if (*s == '%' && (hi = proto_hex_digit(s[1])) >= 0 &&
+				    (lo = proto_hex_digit(s[2])) >= 0) {
 					*w++ = (char)(hi << 4 | lo);
 					s += 2;
 				} else {
@@ -1296,7 +1287,7 @@ static int s_hex_decode(const char *s, uint8_t *out, size_t cap)
 	if (len % 2 || len / 2 > cap)
 		return -1;
 	for (i = 0; i < len / 2; i++) {
-		int hi = s_hexval(s[2 * i]), lo = s_hexval(s[2 * i + 1]);
+		int hi = proto_hex_digit(s[2 * i]), lo = proto_hex_digit(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

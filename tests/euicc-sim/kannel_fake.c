@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include "tests/euicc-sim/card.h"
 #include "tests/euicc-sim/kannel_fake.h"
+#include "proto/hex.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -55,17 +56,6 @@ const char *sim_kannel_state_name(enum sim_kannel_state s)
  * Line codec
  */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int sim_kannel_url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 {
 	size_t i, n = 0;
@@ -78,8 +68,8 @@ int sim_kannel_url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 
 			if (i + 2 >= len)
 				return -EINVAL;
-			hi = hexval((unsigned char)in[i + 1]);
-			lo = hexval((unsigned char)in[i + 2]);
+			hi = proto_hex_digit((unsigned char)in[i + 1]);
+			lo = proto_hex_digit((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			b = (uint8_t)(hi << 4 | lo);
