@@ -250,6 +250,21 @@ static struct op *op_busy(struct smsr_proc *p, const uint8_t eid[16])
 	return NULL;
 }
 
+/* the operation of eid that a Default Notification answers: waiting for it, or (after a restart) still
+ * exchanging the Enable/Disable command */
+static struct op *op_waiting_notif(struct smsr_proc *p, const uint8_t eid[16])
+{
+	struct op *o;
+
+	LIST_FOREACH(o, &p->ops, entry)
+	if (!memcmp(o->hdr.eid, eid, 16) && !o->d.internal &&
+	    (o->hdr.state == ST_WAIT_NOTIF ||
+	     (o->hdr.state == ST_ES5 &&
+	      (o->d.func == SMSR_ES4_ENABLE_PROFILE || o->d.func == SMSR_ES4_DISABLE_PROFILE))))
+		return o;
+	return NULL;
+}
+
 static void op_free(struct op *o)
 {
 	LIST_REMOVE(o, entry);
@@ -270,6 +285,19 @@ static void arm(struct op *o, long ms)
 	evtimer_add(o->timer, &tv);
 }
 
+/* wait for the notification no longer than the configured timeout nor past the validity period */
+static void arm_notif(struct op *o)
+{
+	long ms = o->p->d->cfg.notification_timeout_ms;
+
+	if (o->hdr.deadline) {
+		long left = (long)(o->hdr.deadline - time(NULL)) * 1000 + 500;
+		if (left < ms)
+			ms = left > 0 ? left : 0;
+	}
+	arm(o, ms);
+}
+
 static void send_callback(struct op *o);
 static void start_es5(struct op *o);
 
@@ -277,6 +305,12 @@ static void start_es5(struct op *o);
 static void decide(struct op *o, enum smsr_exec_status st, enum smsr_sc sc, const uint8_t *rsp, size_t rsp_len,
 		   const char *msg)
 {
+	if (st != SMSR_EXEC_SUCCESS && o->hdr.deadline && time(NULL) > o->hdr.deadline) {
+		/* ValidityPeriod elapsed before the function completed (sgp02.md §5.4) */
+		st = SMSR_EXEC_EXPIRED;
+		sc = SMSR_SC_EXPIRED;
+		msg = "validity period elapsed";
+	}
 	o->d.status = (uint8_t)st;
 	o->d.sc = (uint8_t)sc;
 	o->d.rsp_len = rsp_len < sizeof(o->d.rsp) ? rsp_len : sizeof(o->d.rsp);
@@ -367,7 +401,7 @@ static void on_es5(void *data, int rc, const struct ota_por *por)
 		LOG_EIS(o->hdr.eid, DPROTO, LOGL_NOTICE, "op %llu: resent command found the change already made",
 			(unsigned long long)o->id);
 		op_state(o, ST_WAIT_NOTIF);
-		arm(o, o->p->d->cfg.notification_timeout_ms);
+		arm_notif(o);
 		return;
 	}
 	if (r.outcome != SMSR_ES5_OK) {
@@ -380,7 +414,7 @@ static void on_es5(void *data, int rc, const struct ota_por *por)
 	case SMSR_ES4_ENABLE_PROFILE:
 	case SMSR_ES4_DISABLE_PROFILE:
 		op_state(o, ST_WAIT_NOTIF);
-		arm(o, o->p->d->cfg.notification_timeout_ms);
+		arm_notif(o);
 		break;
 	case SMSR_ES4_DELETE_PROFILE:
 		apply_delete(o->p, o);
@@ -796,13 +830,38 @@ static void confirm_only(struct smsr_proc *p, const uint8_t eid[16], uint16_t se
 		op_free(o);
 }
 
+/* POL2 Auto-Delete: a DeleteProfile the SM-SR starts itself (journalled, no requester callback; the owner gets
+ * HandleProfileDeletedNotification) */
+static void auto_delete(struct smsr_proc *p, const uint8_t eid[16], const struct smsr_profile *pr)
+{
+	struct smsr_db_op_hdr h = {.state = ST_ES5};
+	struct opdata d = {.func = SMSR_ES4_DELETE_PROFILE, .internal = true};
+	uint8_t mem[512];
+	size_t len;
+	uint64_t id;
+	struct op *o;
+
+	memcpy(h.eid, eid, 16);
+	h.created = time(NULL);
+	snprintf(d.iccid, sizeof(d.iccid), "%s", pr->iccid);
+	memcpy(d.aid, pr->isdp_aid.b, pr->isdp_aid.len);
+	d.aid_len = pr->isdp_aid.len;
+	snprintf(d.requester, sizeof(d.requester), "%s", pr->mno_id ? pr->mno_id : "");
+	if (opdata_encode(&d, mem, sizeof(mem), &len) < 0 ||
+	    smsr_db_op_create(p->d->db, NULL, &h, NULL, NULL, mem, len, &id) < 0 || !(o = op_new(p, id, &h, &d)))
+		return;
+	LOG_EIS(eid, DPROTO, LOGL_NOTICE, "op %llu: POL2 Auto-Delete of ICCID %s after its disabling",
+		(unsigned long long)id, pr->iccid);
+	start_es5(o);
+}
+
 void smsr_proc_notification(struct smsr_proc *p, const uint8_t eid[16], const uint8_t *n, size_t len)
 {
 	void *tmp = talloc_new(NULL);
 	struct smsr_notif nt;
 	struct smsr_eis *e;
 	struct smsr_profile *now_en = NULL, *was_en, was_copy;
-	struct op *o = op_busy(p, eid);
+	struct op *o = op_waiting_notif(p, eid);
 	bool dup, changed = false;
 	unsigned i;
 
@@ -841,10 +900,7 @@ void smsr_proc_notification(struct smsr_proc *p, const uint8_t eid[16], const ui
 				mno_notify(p, SMSR_ES4_HANDLE_PROFILE_DISABLED, eid, &was_copy);
 				/* POL2 DISABLE / Auto-Delete of the profile that was just disabled */
 				if (smsr_profile_pol2_auto_delete(&was_copy, SMSR_POL2_DISABLE))
-					LOG_EIS(eid, DPROTO, LOGL_NOTICE,
-						"POL2 Auto-Delete of ICCID %s is due (not run automatically by this "
-						"build)",
-						was_copy.iccid);
+					auto_delete(p, eid, &was_copy);
 			}
 		}
 	}
@@ -911,7 +967,7 @@ int smsr_proc_recover(struct smsr_proc *p)
 			start_es5(o);
 			break;
 		case ST_WAIT_NOTIF:
-			arm(o, p->d->cfg.notification_timeout_ms);
+			arm_notif(o);
 			break;
 		case ST_CONFIRM:
 			if (exchange(o, SMSR_ES5_NOTIFICATION_CONFIRM, &(struct smsr_es5_args){.seq = d.seq}, true) < 0)

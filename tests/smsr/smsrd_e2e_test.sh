@@ -147,6 +147,23 @@ r=$(post)
 check "AuditEIS accepted" test "$(cat "$run/code")" = 202
 check "AuditEIS callback with the EIS" wait_cb "ES4-AuditEISResponse.*EXECUTED_SUCCESS.*LastAuditDate" 60
 
+# POL2 DISABLE/Auto-Delete: enable a profile, give it the rule, disable it: the SM-SR deletes it by itself
+req es4_enable_profile.xml fci-en-0 "$eid0" "$iccid0_1"
+r=$(post)
+check "Enable on card 0" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 2 60
+req es4_update_policy_rules.xml fci-pol2-0 "$eid0" "$iccid0_1"
+sed -i -e '/<rps:Action>DELETE/d' -e 's#<rps:Qualification>Not-Allowed#<rps:Qualification>Auto-Delete#' "$run/req.xml"
+r=$(post)
+check "POL2 DISABLE/Auto-Delete set" grep -q EXECUTED_SUCCESS <<<"$r"
+req es4_disable_profile.xml fci-dis-0 "$eid0" "$iccid0_1"
+r=$(post)
+check "Disable accepted" test "$(cat "$run/code")" = 202
+check "Disable callback" wait_cb "ES4-DisableProfileResponse.*EXECUTED_SUCCESS" 60
+check "POL2 auto-delete: HandleProfileDeletedNotification" wait_cb "ES4-HandleProfileDeletedNotification.*$iccid0_1" 60
+req es4_get_eis.xml fci-get-0 "$eid0" x
+r=$(post)
+check "the auto-deleted profile is gone from the EIS" test -z "$(grep -o "$iccid0_1" <<<"$r")"
+
 # kill -9 of smsrd right after accepting an Enable: it resumes from the journal, exactly one callback
 req es4_enable_profile.xml fci-enable-k9 "$eid2" "$iccid2_1"
 r=$(post)
@@ -154,9 +171,9 @@ check "Enable before the crash accepted" test "$(cat "$run/code")" = 202
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 check "smsrd restarts" start_smsrd
-check "the operation completes after the restart" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 2 60
+check "the operation completes after the restart" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 3 60
 sleep 2
-check "exactly once" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 2
+check "exactly once" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 3
 kill -TERM "$PID"
 wait "$PID"
 check "SIGTERM: clean exit" test $? -eq 0
