@@ -46,6 +46,7 @@ static const struct item items[] = {
 	S("es4", "tls-ca", tls_ca, "/etc/m2m-sm/ca.crt", "CA bundle for requester client certificates (mutual TLS)"),
 	N("es4", "max-body", T_SIZE, max_body, "1M", "largest SOAP request accepted"),
 	S("es4", "schema-dir", schema_dir, "/usr/share/m2m-sm/gsma-schema", "GSMA XSDs served beside our WSDL"),
+	S("es4", "wsdl-dir", wsdl_dir, "/usr/share/m2m-sm/wsdl", "our WSDLs, served at /wsdl/ of the ES4 endpoint"),
 	S("kannel", "sendsms-url", sendsms_url, "http://127.0.0.1:13013/cgi-bin/sendsms", "Kannel smsbox sendsms"),
 	S("kannel", "username", sendsms_user, "ota", "sendsms-user username"),
 	S("kannel", "password", sendsms_password, "otapw", "sendsms-user password"),

@@ -40,6 +40,7 @@ struct smsr_config {
 	char tls_cert[256], tls_key[256], tls_ca[256];
 	uint64_t max_body;		/*!< bytes */
 	char schema_dir[256];		/*!< GSMA XSDs served with our WSDL */
+	char wsdl_dir[256];		/*!< our WSDLs (smsr/wsdl), served under /wsdl/ */
 	/* [kannel] */
 	char sendsms_url[256];
 	char sendsms_user[64], sendsms_password[64];

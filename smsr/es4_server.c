@@ -243,6 +243,62 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 	respond(e, r, msg, req, &res, who->entity_id);
 }
 
+/* GET /wsdl/<file> and /wsdl/gsma-schema/<path>: our WSDLs (their service address rewritten to this endpoint) and
+ * the GSMA XSDs they include, for SOAP toolkits; /es4?wsdl is the ES4 WSDL */
+static void serve_wsdl(struct smsr_es4 *e, struct smsr_https_req *r)
+{
+	const char *rel = NULL, *dir = e->d->cfg.wsdl_dir;
+	char path[768];
+	uint8_t *buf = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f;
+	bool wsdl;
+
+	if (!strcmp(r->path, "/es4") && !strcmp(r->query, "wsdl"))
+		rel = "smsr-es4.wsdl";
+	else if (!strncmp(r->path, "/wsdl/gsma-schema/", 18))
+		rel = r->path + 18, dir = e->d->cfg.schema_dir;
+	else if (!strncmp(r->path, "/wsdl/", 6))
+		rel = r->path + 6;
+	/* plain relative names only: no "..", no hidden files, no absolute paths */
+	if (!rel || !*rel || strstr(rel, "..") || rel[0] == '/' || strspn(rel, "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") != strlen(rel) || strstr(rel, "/.") || rel[0] == '.' ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, rel) >= (int)sizeof(path) || !(f = fopen(path, "rb"))) {
+		smsr_https_reply(r, 404, "text/plain", "not found\n", 10, NULL);
+		return;
+	}
+	for (;;) {
+		if (n == cap) {
+			uint8_t *nb = cap < (4 << 20) ? talloc_realloc(r, buf, uint8_t, cap ? 2 * cap : 65536) : NULL;
+			if (!nb)
+				break;
+			buf = nb;
+			cap = talloc_get_size(buf);
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		if (!got)
+			break;
+		n += got;
+	}
+	fclose(f);
+	wsdl = strlen(rel) > 5 && !strcmp(rel + strlen(rel) - 5, ".wsdl");
+	if (wsdl) {
+		/* point the service address at this endpoint */
+		char *text = talloc_strndup(r, (const char *)buf, n), *at;
+		const char *ours = e->self.address;
+		while (text && (at = strstr(text, "https://smsr.example.com/es"))) {
+			char *rest = at + strlen("https://smsr.example.com/es") + 1;
+			*at = '\0';
+			text = talloc_asprintf(r, "%s%s%s", text, ours, rest);
+		}
+		if (text) {
+			buf = (uint8_t *)text;
+			n = strlen(text);
+		}
+	}
+	smsr_https_reply(r, 200, wsdl ? "application/wsdl+xml" : "application/xml", buf, n, NULL);
+}
+
 void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
 {
 	const struct smsr_cfg_requester *who;
@@ -254,6 +310,10 @@ void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
 	size_t len;
 	int rc, http;
 
+	if (!strcmp(r->method, "GET")) {
+		serve_wsdl(e, r);
+		return;
+	}
 	if (strcmp(r->method, "POST")) {
 		smsr_https_reply(r, 405, "text/plain", "POST only\n", 10, (const char *const[]){"Allow", "POST", NULL});
 		return;

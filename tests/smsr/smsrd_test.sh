@@ -43,6 +43,8 @@ listen = 127.0.0.1:$es4
 tls-cert = $run/pki/smsr-tls.crt
 tls-key = $run/pki/smsr-tls.key
 tls-ca = $run/pki/tls-ca.crt
+wsdl-dir = $top/smsr/wsdl
+schema-dir = $top/../shared/gsma-schema
 [kannel]
 mo-listen = 127.0.0.1:$mo
 [log]
@@ -115,6 +117,24 @@ r=$(post mno1 "$data/bad_xxe.xml")
 check "XXE refused with a fault" test "$(cat "$run/code")" = 400 -a -n "$(grep -o 'env:Fault\|:Fault' <<<"$r")"
 post "" "$data/es4_get_eis.xml" >/dev/null
 check "no client certificate: handshake refused" test "$(cat "$run/curl_rc")" != 0
+
+get() { # path -> body on stdout, code in $run/code
+	curl -s --path-as-is -o "$run/get" -w '%{http_code}' --cacert "$run/pki/tls-ca.crt" --cert "$run/pki/mno1.crt" \
+		--key "$run/pki/mno1.key" "https://127.0.0.1:$es4$1" >"$run/code"
+	cat "$run/get"
+}
+r=$(get /wsdl/smsr-es4.wsdl)
+check "WSDL served with our address" test "$(cat "$run/code")" = 200 -a -n "$(grep -o "127.0.0.1:$es4" <<<"$r")"
+r=$(get "/es4?wsdl")
+check "?wsdl" grep -q "ES4-EnableProfile" <<<"$r"
+get /wsdl/../../../etc/passwd >/dev/null
+check "no path traversal" test "$(cat "$run/code")" = 404
+if [ -d "$top/../shared/gsma-schema" ]; then
+	get /wsdl/gsma-schema/xsd/euicc.request.ES4.xsd >/dev/null
+	check "GSMA XSDs served beneath the WSDL" test "$(cat "$run/code")" = 200
+else
+	echo "NOTICE: ../shared/gsma-schema absent: serving the GSMA XSDs not checked"
+fi
 
 kill -TERM "$PID"
 wait "$PID"
