@@ -164,6 +164,17 @@ req es4_get_eis.xml fci-get-0 "$eid0" x
 r=$(post)
 check "the auto-deleted profile is gone from the EIS" test -z "$(grep -o "$iccid0_1" <<<"$r")"
 
+# Kannel's smsbox down while an operation is accepted: nothing is lost, the SMS goes once it is back
+kill "$KANNEL_SMSBOX_PID" 2>/dev/null
+for _ in $(seq 50); do [ -z "$(ss -Hltn sport = :"$KANNEL_SENDSMS_PORT")" ] && break; sleep 0.1; done
+req es4_enable_profile.xml fci-en-kdown "$eid1" "$iccid1_0"
+r=$(post)
+check "Enable accepted while Kannel is down" test "$(cat "$run/code")" = 202
+sleep 6
+check "no result while Kannel is down" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 2
+/usr/sbin/smsbox "$KANNEL_DIR/kannel.conf" >>"$run/smsbox-restart.log" 2>&1 &
+check "Kannel back: the operation completes" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 3 60
+
 # kill -9 of smsrd right after accepting an Enable: it resumes from the journal, exactly one callback
 req es4_enable_profile.xml fci-enable-k9 "$eid2" "$iccid2_1"
 r=$(post)
@@ -171,9 +182,9 @@ check "Enable before the crash accepted" test "$(cat "$run/code")" = 202
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 check "smsrd restarts" start_smsrd
-check "the operation completes after the restart" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 3 60
+check "the operation completes after the restart" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 4 60
 sleep 2
-check "exactly once" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 3
+check "exactly once" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 4
 kill -TERM "$PID"
 wait "$PID"
 check "SIGTERM: clean exit" test $? -eq 0
