@@ -40,6 +40,10 @@ static const struct item items[] = {
 	  "32-byte master key wrapping keys at rest (mode 0600)"),
 	S("keystore", "transport-key-file", transport_key_file, "",
 	  "AES key the EUM uses for key values in registered EIS (empty: RegisterEIS with keys refused)"),
+	S("keystore", "ci-cert-file", ci_cert_file, "",
+	  "GSMA CI certificate (PEM): trust anchor of EUM signatures (empty: RegisterEIS refused)"),
+	S("keystore", "eum-cert-dir", eum_cert_dir, "",
+	  "EUM certificates (*.crt/*.pem) for EumSignatures without KeyInfo"),
 	S("es4", "listen", es4_listen, "127.0.0.1:8443", "address of the ES1/ES4 SOAP endpoint (HTTPS)"),
 	S("es4", "tls-cert", tls_cert, "/etc/m2m-sm/smsr.crt", "server certificate (PEM)"),
 	S("es4", "tls-key", tls_key, "/etc/m2m-sm/smsr.key", "server private key (PEM)"),
@@ -329,7 +333,7 @@ static bool is_hostport(const char *s)
 	if (!colon || colon == s)
 		return false;
 	port = strtol(colon + 1, &end, 10);
-	return !*end && port > 0 && port < 65536;
+	return !*end && end != colon + 1 && port >= 0 && port < 65536;	/* 0: any free port */
 }
 
 int smsr_config_validate(const struct smsr_config *c, char *err, size_t err_len)

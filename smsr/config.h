@@ -35,6 +35,8 @@ struct smsr_config {
 	/* [keystore] */
 	char master_key_file[256];
 	char transport_key_file[256];	/*!< EUM transport key for keys in registered EIS ("" = none) */
+	char ci_cert_file[256];		/*!< GSMA CI certificate: trust anchor of EUM signatures ("" = none) */
+	char eum_cert_dir[256];		/*!< EUM certificates for EumSignatures without KeyInfo ("" = none) */
 	/* [es4] */
 	char es4_listen[128];		/*!< host:port */
 	char tls_cert[256], tls_key[256], tls_ca[256];

@@ -8,6 +8,7 @@
 #include "smsr/smsrd.h"
 #include "smsr/db.h"
 #include "smsr/es_msg.h"
+#include "smsr/es1_sig.h"
 #include "smsr/es4_proc.h"
 #include "smsr/https.h"
 #include "smsr/logging.h"
@@ -22,6 +23,7 @@ struct smsr_es4 {
 	struct ota_key *transport_key;
 	struct smsr_soap_entity self;
 	struct smsr_soap_limits lim;
+	struct smsr_es1_sig_ctx *sig; /*!< EumSignature verification (NULL: RegisterEIS refused) */
 };
 
 int smsr_es4_new(void *ctx, struct smsrd *d, struct ota_key *transport_key, struct smsr_es4 **out)
@@ -36,6 +38,17 @@ int smsr_es4_new(void *ctx, struct smsrd *d, struct ota_key *transport_key, stru
 	e->self.address = talloc_asprintf(e, "https://%s/es4", d->cfg.es4_listen);
 	e->self.entity_id = d->cfg.entity_id;
 	e->self.entity_name = d->cfg.entity_name;
+	if (d->cfg.ci_cert_file[0]) {
+		char why[256];
+		int rc = smsr_es1_sig_ctx_new(e, d->cfg.ci_cert_file,
+					      d->cfg.eum_cert_dir[0] ? d->cfg.eum_cert_dir : NULL, &e->sig, why,
+					      sizeof(why));
+		if (rc < 0) {
+			LOGP(DMAIN, LOGL_ERROR, "EUM signature trust: %s", why);
+			talloc_free(e);
+			return rc;
+		}
+	}
 	smsr_soap_limits_default(&e->lim);
 	e->lim.max_body = d->cfg.max_body;
 	*out = e;
@@ -166,6 +179,8 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 	struct smsr_eis *eis = NULL;
 	struct smsr_profile *p;
 	char start[32];
+	struct smsr_es1_sig_result sres;
+	char why[256];
 	int rc;
 
 	now_str(start, sizeof(start));
@@ -176,6 +191,26 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 			fail(&res, SMSR_SC_REQUESTER_NOT_ALLOWED, NULL, "only an EUM registers eUICCs");
 			break;
 		}
+		if (!e->sig) {
+			fail(&res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignature", "no CI certificate configured");
+			break;
+		}
+		rc = smsr_es1_sig_verify(e->sig, req->eis, &sres, why, sizeof(why));
+		if (rc == -ENOMEM || rc == -EIO) {
+			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "signature check error");
+			break;
+		}
+		if (rc < 0) {
+			LOG_EIS(req->eis->eid, DSOAP, LOGL_NOTICE, "EumSignature refused: %s", why);
+			fail(&res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignature", "EUM signature verification failed");
+			break;
+		}
+		if (!sres.eum_id_bound && strcmp(req->eis->eum_id, who->entity_id)) {
+			fail(&res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignedInfo/Eum-id",
+			     "Eum-id is not the requesting EUM");
+			break;
+		}
+		LOG_EIS(req->eis->eid, DSOAP, LOGL_INFO, "EumSignature valid (%s)", sres.eum_subject);
 		/* the EIS is now managed by us */
 		req->eis->smsr_id = talloc_strdup(req->eis, e->d->cfg.entity_id);
 		rc = smsr_db_eis_insert(e->d->db, NULL, req->eis);
@@ -261,8 +296,10 @@ static void serve_wsdl(struct smsr_es4 *e, struct smsr_https_req *r)
 	else if (!strncmp(r->path, "/wsdl/", 6))
 		rel = r->path + 6;
 	/* plain relative names only: no "..", no hidden files, no absolute paths */
-	if (!rel || !*rel || strstr(rel, "..") || rel[0] == '/' || strspn(rel, "abcdefghijklmnopqrstuvwxyz"
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") != strlen(rel) || strstr(rel, "/.") || rel[0] == '.' ||
+	if (!rel || !*rel || strstr(rel, "..") || rel[0] == '/' ||
+	    strspn(rel, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") != strlen(rel) ||
+	    strstr(rel, "/.") || rel[0] == '.' ||
 	    snprintf(path, sizeof(path), "%s/%s", dir, rel) >= (int)sizeof(path) || !(f = fopen(path, "rb"))) {
 		smsr_https_reply(r, 404, "text/plain", "not found\n", 10, NULL);
 		return;

@@ -20,9 +20,10 @@ ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
 check() { local what=$1; shift; if "$@"; then ok; else ko "$what"; fi; }
 
 cleanup() {
-	for p in ${PID:-} ${SIM:-} ${SINK:-}; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	local p
+	for p in ${PID:-} ${SIM:-} ${SINK:-} ${SMSBOX2:-}; do kill "$p" 2>/dev/null; done
 	"$top/tests/kannel/kannel-down" "$run/kannel" >/dev/null 2>&1
+	for p in ${PID:-} ${SIM:-} ${SINK:-} ${SMSBOX2:-}; do wait "$p" 2>/dev/null; done
 	rm -rf "$run"
 }
 trap cleanup EXIT
@@ -173,6 +174,7 @@ check "Enable accepted while Kannel is down" test "$(cat "$run/code")" = 202
 sleep 6
 check "no result while Kannel is down" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 2
 /usr/sbin/smsbox "$KANNEL_DIR/kannel.conf" >>"$run/smsbox-restart.log" 2>&1 &
+SMSBOX2=$!
 check "Kannel back: the operation completes" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 3 60
 
 # kill -9 of smsrd right after accepting an Enable: it resumes from the journal, exactly one callback

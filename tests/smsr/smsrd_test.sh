@@ -38,6 +38,7 @@ map-size = 64M
 [keystore]
 master-key-file = $run/pki/smsr-master.key
 transport-key-file = $run/transport.key
+ci-cert-file = $run/pki/ci.crt
 [es4]
 listen = 127.0.0.1:$es4
 tls-cert = $run/pki/smsr-tls.crt
@@ -97,6 +98,10 @@ for v in $(grep -o 'value="[0-9A-Fa-f]*"' "$data/es1_register_eis.xml" | sort -u
 	enc=$(printf '%s' "${v:0:32}" | xxd -r -p | openssl enc -aes-128-ecb -K "$tk" -nosalt | od -An -tx1 | tr -d ' \n')
 	sed -i "s/value=\"$v\"/value=\"$enc\"/" "$reg"
 done
+r=$(post eum1-client "$reg")
+check "unsigned EIS refused (8.6 / 6.1)" grep -q "<rps:Subject>8.6</rps:Subject><rps:Reason>6.1</rps:Reason>" <<<"$(tr -d ' \n' <<<"$r" | sed 's/></></g')"
+"${EIS_SIGN:-smsr/eis-sign}" -i "$run/pki/eum.key" "$run/pki/eum.crt" "$reg"
+check "EIS signed by the EUM" test $? -eq 0
 r=$(post eum1-client "$reg")
 check "RegisterEIS succeeds" grep -q "EXECUTED_SUCCESS" <<<"$r"
 r=$(post eum1-client "$reg")
