@@ -385,64 +385,107 @@ uint8_t ota_cntr_check(enum ota_cntr_mode mode, uint64_t stored, uint64_t rcvd)
 	}
 }
 
-int ota_por_encode(struct proto_buf *ud, const struct ota_por_hdr *h, const struct ota_sec *sec, bool secured,
-		   const uint8_t *data, size_t len)
-{
+/* Layout of a response packet: security of SPI2 (none when !secured) and the resulting lengths. */
+struct por_layout {
 	struct ota_spi s;
-	enum ota_cipher cipher = OTA_CIPHER_AES_CBC;
-	enum ota_mac mac = OTA_MAC_AES_CMAC;
-	size_t bs = 1, rc_len = 0, pcntr, rpl, start = ud->len;
-	bool ciphered = false;
-	uint8_t *u, *p;
+	enum ota_cipher cipher;
+	enum ota_mac mac;
+	size_t bs, rc_len, pcntr, rpl;
+	bool ciphered;
+};
+
+static int por_layout(const struct ota_por_hdr *h, const struct ota_sec *sec, bool secured, size_t len,
+		      struct por_layout *l)
+{
 	int rc;
 
-	if (len > OTA_SPKT_MAX_DATA || (len && !data))
+	memset(l, 0, sizeof(*l));
+	l->cipher = OTA_CIPHER_AES_CBC;
+	l->mac = OTA_MAC_AES_CMAC;
+	l->bs = 1;
+	if (len > OTA_SPKT_MAX_DATA)
 		return -EINVAL;
-	ota_spi_decode(h->spi, &s);
+	ota_spi_decode(h->spi, &l->s);
 	if (secured) {
-		ciphered = s.por_ciphered;
-		rc = resolve(ciphered, s.por_integ, h->kic, h->kid, sec, &cipher, &bs, &rc_len, &mac);
+		l->ciphered = l->s.por_ciphered;
+		rc = resolve(l->ciphered, l->s.por_integ, h->kic, h->kid, sec, &l->cipher, &l->bs, &l->rc_len, &l->mac);
 		if (rc < 0)
 			return rc;
 	}
-	pcntr = ciphered ? (bs - (7 + rc_len + len) % bs) % bs : 0;
-	rpl = 1 + RHL_BASE + rc_len + len + pcntr;
-	if (rpl > 0xFFFF)
+	l->pcntr = l->ciphered ? (l->bs - (7 + l->rc_len + len) % l->bs) % l->bs : 0;
+	l->rpl = 1 + RHL_BASE + l->rc_len + len + l->pcntr;
+	return l->rpl > 0xFFFF ? -EINVAL : 0;
+}
+
+int ota_por_packet_len(const struct ota_por_hdr *h, const struct ota_sec *sec, bool secured, size_t len)
+{
+	struct por_layout l;
+	int rc = por_layout(h, sec, secured, len, &l);
+
+	return rc < 0 ? rc : (int)(2 + l.rpl);
+}
+
+int ota_por_encode_packet(struct proto_buf *out, const struct ota_por_hdr *h, const struct ota_sec *sec,
+			  bool secured, const uint8_t *udh, size_t udh_len, const uint8_t *data, size_t len)
+{
+	struct por_layout l;
+	size_t start = out->len;
+	uint8_t *u, *p;
+	int rc;
+
+	if ((len && !data) || (udh_len && !udh))
 		return -EINVAL;
-	u = proto_buf_reserve(ud, 3 + 2 + rpl);
+	rc = por_layout(h, sec, secured, len, &l);
+	if (rc < 0)
+		return rc;
+	u = proto_buf_reserve(out, 2 + l.rpl);
 	if (!u)
 		return -PROTO_E_NOSPACE;
-	u[0] = 0x02;	/* UDHL */
-	u[1] = 0x71;	/* IEI response packet (TS 31.115 §4.4) */
-	u[2] = 0x00;
-	u[3] = (uint8_t)(rpl >> 8);
-	u[4] = (uint8_t)rpl;
-	u[5] = (uint8_t)(RHL_BASE + rc_len);
-	memcpy(u + 6, h->tar, 3);
-	p = u + 9;	/* CNTR: first enciphered byte */
+	u[0] = (uint8_t)(l.rpl >> 8);
+	u[1] = (uint8_t)l.rpl;
+	u[2] = (uint8_t)(RHL_BASE + l.rc_len);
+	memcpy(u + 3, h->tar, 3);
+	p = u + 6;	/* CNTR: first enciphered byte */
 	memcpy(p, h->cntr, 5);
-	p[5] = (uint8_t)pcntr;
+	p[5] = (uint8_t)l.pcntr;
 	p[6] = h->status;
 	if (len)
-		memcpy(p + 7 + rc_len, data, len);
-	memset(p + 7 + rc_len + len, 0, pcntr);
-	if (rc_len) {
-		struct ota_iov iov[2] = {
-			{ u, 9 + 7 },			/* UDH RPL RHL TAR CNTR PCNTR STATUS */
-			{ p + 7 + rc_len, len + pcntr },
+		memcpy(p + 7 + l.rc_len, data, len);
+	memset(p + 7 + l.rc_len + len, 0, l.pcntr);
+	if (l.rc_len) {
+		struct ota_iov iov[3] = {
+			{ udh, udh_len },
+			{ u, 6 + 7 },			/* RPL RHL TAR CNTR PCNTR STATUS */
+			{ p + 7 + l.rc_len, len + l.pcntr },
 		};
-		rc = integrity_compute(s.por_integ, h->kid, sec, rc_len, mac, iov, 2, p + 7);
+		rc = integrity_compute(l.s.por_integ, h->kid, sec, l.rc_len, l.mac, iov, 3, p + 7);
 		if (rc < 0)
 			goto fail;
 	}
-	if (ciphered) {
-		rc = ota_key_cipher(sec->kic_key, cipher, true, NULL, p, p, 7 + rc_len + len + pcntr);
+	if (l.ciphered) {
+		rc = ota_key_cipher(sec->kic_key, l.cipher, true, NULL, p, p, 7 + l.rc_len + len + l.pcntr);
 		if (rc < 0)
 			goto fail;
 	}
 	return 0;
 fail:
-	ud->len = start;
+	out->len = start;
+	return rc;
+}
+
+int ota_por_encode(struct proto_buf *ud, const struct ota_por_hdr *h, const struct ota_sec *sec, bool secured,
+		   const uint8_t *data, size_t len)
+{
+	static const uint8_t udh[3] = { 0x02, 0x71, 0x00 };	/* TS 31.115 §4.4 */
+	size_t start = ud->len;
+	int rc;
+
+	proto_buf_put(ud, udh, sizeof(udh));
+	if (proto_buf_status(ud) < 0)
+		return -PROTO_E_NOSPACE;
+	rc = ota_por_encode_packet(ud, h, sec, secured, udh, sizeof(udh), data, len);
+	if (rc < 0)
+		ud->len = start;
 	return rc;
 }
 

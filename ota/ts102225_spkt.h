@@ -162,6 +162,13 @@ struct ota_por_hdr {
 int ota_por_encode(struct proto_buf *ud, const struct ota_por_hdr *h, const struct ota_sec *sec, bool secured,
 		   const uint8_t *data, size_t len);
 
+/*! Build a PoR packet (RPL..end, no UDH) whose RC/CC covers udh first: for a PoR that must be segmented, the UDH of
+ *  segment 1 (TS 31.115; the exact UDH in the CC of a segmented PoR is unconfirmed, see scp80.md §9).
+ *  ota_por_packet_len() gives its length beforehand (2 + RPL), so that the caller can fill the segment count. */
+int ota_por_packet_len(const struct ota_por_hdr *h, const struct ota_sec *sec, bool secured, size_t len);
+int ota_por_encode_packet(struct proto_buf *out, const struct ota_por_hdr *h, const struct ota_sec *sec,
+			  bool secured, const uint8_t *udh, size_t udh_len, const uint8_t *data, size_t len);
+
 /*! A decoded PoR. */
 struct ota_por {
 	uint16_t rpl;

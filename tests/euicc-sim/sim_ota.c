@@ -80,88 +80,18 @@ static int segment(struct sim_card *c, const uint8_t *pkt, size_t len, uint8_t i
 	return 0;
 }
 
-/* A secured PoR that needs concatenation: like ota_por_encode(), but the RC/CC input starts with the whole UDH of
- * segment 1 (07 00 03 ref N 1 71 00) instead of 02 71 00 (TS 31.115 §4.4; scp80.md §6). Writes RPL..end. */
+/* A secured PoR that needs concatenation: its RC/CC input starts with the whole UDH of segment 1
+ * (07 00 03 ref N 1 71 00) instead of 02 71 00 (TS 31.115 §4.4; scp80.md §6). Writes RPL..end. */
 static int por_encode_concat(struct proto_buf *b, const struct ota_por_hdr *h, const struct ota_sec *sec,
 			     uint8_t ref, const uint8_t *data, size_t len)
 {
-	struct ota_spi s;
-	enum ota_cipher cipher = OTA_CIPHER_AES_CBC;
-	enum ota_mac mac;
-	size_t bs = 1, rc_len, pcntr, rpl;
 	uint8_t udh[8] = { 0x07, OTA_IEI_CONCAT8, 0x03, ref, 0, 1, OTA_IEI_RSP_PKT, 0x00 };
-	uint8_t *u, *p;
-	int rc;
+	int n = ota_por_packet_len(h, sec, true, len);
 
-	ota_spi_decode(h->spi, &s);
-	if (s.por_ciphered) {
-		rc = ota_kic_cipher(h->kic, &cipher);
-		if (rc < 0)
-			return rc;
-		if (!sec->kic_key || !ota_key_fits_cipher(sec->kic_key, cipher))
-			return -PROTO_E_KEY;
-		bs = ota_cipher_block_size(cipher);
-	}
-	rc = ota_kid_integrity(s.por_integ, h->kid, sec->cc_len, &rc_len, &mac);
-	if (rc < 0)
-		return rc;
-	pcntr = s.por_ciphered ? (bs - (7 + rc_len + len) % bs) % bs : 0;
-	rpl = 1 + RHL_BASE + rc_len + len + pcntr;
-	udh[4] = (uint8_t)ota_sms_segment_count(2 + rpl);
-	u = proto_buf_reserve(b, 2 + rpl);
-	if (!u)
-		return -PROTO_E_NOSPACE;
-	u[0] = (uint8_t)(rpl >> 8);
-	u[1] = (uint8_t)rpl;
-	u[2] = (uint8_t)(RHL_BASE + rc_len);
-	memcpy(u + 3, h->tar, 3);
-	p = u + 6;	/* CNTR: first enciphered byte */
-	memcpy(p, h->cntr, 5);
-	p[5] = (uint8_t)pcntr;
-	p[6] = h->status;
-	if (len)
-		memcpy(p + 7 + rc_len, data, len);
-	memset(p + 7 + rc_len + len, 0, pcntr);
-	if (rc_len) {
-		struct ota_iov iov[3] = {
-			{ udh, sizeof(udh) },
-			{ u, 6 + 7 },			/* RPL RHL TAR CNTR PCNTR STATUS */
-			{ p + 7 + rc_len, len + pcntr },
-		};
-		if (s.por_integ == OTA_INTEG_RC) {
-			unsigned i;
-
-			if (rc_len == 2) {
-				uint16_t crc = ota_crc16_init();
-				for (i = 0; i < 3; i++)
-					crc = ota_crc16_update(crc, iov[i].p, iov[i].len);
-				crc = ota_crc16_final(crc);
-				p[7] = (uint8_t)(crc >> 8);
-				p[8] = (uint8_t)crc;
-			} else {
-				uint32_t crc = ota_crc32_init();
-				for (i = 0; i < 3; i++)
-					crc = ota_crc32_update(crc, iov[i].p, iov[i].len);
-				crc = ota_crc32_final(crc);
-				p[7] = (uint8_t)(crc >> 24);
-				p[8] = (uint8_t)(crc >> 16);
-				p[9] = (uint8_t)(crc >> 8);
-				p[10] = (uint8_t)crc;
-			}
-		} else {
-			if (!sec->kid_key || !ota_key_fits_mac(sec->kid_key, mac))
-				return -PROTO_E_KEY;
-			rc = ota_key_mac(sec->kid_key, mac, iov, 3, p + 7, rc_len);
-			if (rc < 0)
-				return rc;
-		}
-	}
-	if (s.por_ciphered) {
-		rc = ota_key_cipher(sec->kic_key, cipher, true, NULL, p, p, 7 + rc_len + len + pcntr);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	if (n < 0)
+		return n;
+	udh[4] = (uint8_t)ota_sms_segment_count((size_t)n);
+	return ota_por_encode_packet(b, h, sec, true, udh, sizeof(udh), data, len);
 }
 
 /* Build the PoR MO(s). secured = false sends it in clear without RC/CC (statuses 06, 09). */
