@@ -713,6 +713,13 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 		rc = 0;
 		goto out;
 	}
+	snprintf(d.url, sizeof(d.url), "%s",
+		 req->reply_to && strncmp(req->reply_to, "http", 4) == 0 ? req->reply_to : who->callback_url);
+	if (!d.url[0]) {
+		/* the result could never be delivered: refuse now rather than accept silently */
+		rc = refuse(res, SMSR_SC_INVALID, "no usable wsa:ReplyTo and no callback URL for the requester");
+		goto out;
+	}
 	rc = smsr_db_eis_get(p->d->db, NULL, tmp, req->eid, &e);
 	if (rc == -ENOENT) {
 		rc = refuse(res, SMSR_SC_EID_UNKNOWN, "unknown EID");
@@ -772,8 +779,6 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 		d.aid_len = pr->isdp_aid.len;
 	}
 	snprintf(d.requester, sizeof(d.requester), "%s", who->entity_id);
-	snprintf(d.url, sizeof(d.url), "%s",
-		 req->reply_to && strncmp(req->reply_to, "http", 4) == 0 ? req->reply_to : who->callback_url);
 	snprintf(d.msgid, sizeof(d.msgid), "%s", req->message_id ? req->message_id : "");
 	snprintf(d.fcid, sizeof(d.fcid), "%s", req->function_call_id ? req->function_call_id : "");
 	snprintf(d.txid, sizeof(d.txid), "%s", req->transaction_id ? req->transaction_id : "");
@@ -798,6 +803,8 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 	{
 		struct op *o = op_new(p, id, &h, &d);
 		if (!o) {
+			/* not started: take it out of the journal so the FAILED answer stays true */
+			smsr_db_op_delete(p->d->db, NULL, id);
 			rc = -ENOMEM;
 			goto out;
 		}

@@ -118,6 +118,9 @@ r=$(post mno1 "$data/es4_update_policy_rules.xml")
 check "UpdatePolicyRules by the owner" grep -q "EXECUTED_SUCCESS" <<<"$r"
 r=$(post mno1 "$data/es4_get_eis.xml")
 check "the new POL2 rule is in the EIS" grep -q "Not-Allowed\|Auto-Delete" <<<"$r"
+sed '/wsa:ReplyTo/d' "$data/es4_enable_profile.xml" >"$run/enable.xml"
+r=$(post mno1 "$run/enable.xml")
+check "async request without any callback endpoint refused at once" grep -q "no usable wsa:ReplyTo" <<<"$r"
 r=$(post mno1 "$data/bad_xxe.xml")
 check "XXE refused with a fault" test "$(cat "$run/code")" = 400 -a -n "$(grep -o 'env:Fault\|:Fault' <<<"$r")"
 post "" "$data/es4_get_eis.xml" >/dev/null
