@@ -191,7 +191,7 @@ unsigned ota_sms_reasm_pending(const struct ota_sms_reasm *r)
 
 static void note_ies(struct ota_sms_reasm_out *o, const struct ota_sms_udh *h)
 {
-	if ((h->cmd_pkt || h->rsp_pkt) && !o->udh_len) {
+	if ((h->cmd_pkt || h->rsp_pkt) && !o->udh_len && h->udh_len <= sizeof(o->udh)) {
 		memcpy(o->udh, h->udh, h->udh_len);
 		o->udh_len = h->udh_len;
 	}
@@ -207,6 +207,8 @@ int ota_sms_reasm_feed(struct ota_sms_reasm *r, const char *orig, const uint8_t 
 	unsigned i;
 	int rc;
 
+	if (len > OTA_SMS_UD_MAX)
+		return -PROTO_E_MALFORMED;	/* one SMS carries at most 140 octets of TP-UD (found by fuzz_sms) */
 	rc = ota_sms_ud_parse(ud, len, &h);
 	if (rc < 0)
 		return rc;

@@ -192,6 +192,12 @@ static void test_reassembly_faults(void)
 		free(e1);
 		free(e2);
 	}
+	/* more than one SMS worth of TP-UD is refused (found by fuzz_sms: the UDH copy overflowed) */
+	{
+		uint8_t big[OTA_SMS_UD_MAX + 20] = { 0xa6, 0x71, 0x00 };
+		proto_buf_init(&b, out, sizeof(out));
+		CHECK_RC(ota_sms_reasm_feed(r, "5001", big, sizeof(big), 206, &b, &o), -PROTO_E_MALFORMED);
+	}
 	/* a single SMS passes straight through */
 	proto_buf_init(&b, out, sizeof(out));
 	CHECK_RC(ota_sms_reasm_feed(r, "1001", (const uint8_t *)"\x02\x71\x00\x01", 4, 300, &b, &o), 1);
