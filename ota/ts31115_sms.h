@@ -72,7 +72,8 @@ struct ota_sms_reasm_out {
 
 /*! Feed one TP-UD from originator orig at time now. Returns 1 when a packet is complete (its bytes appended
  *  to out, *o filled), 0 when stored awaiting more segments (or a duplicate segment was dropped), or a
- *  negative error (TP-UD over 140 octets or a malformed UDH, -PROTO_E_NOSPACE if out is too small: the message is then dropped). */
+ *  negative error (-PROTO_E_MALFORMED for a TP-UD over 140 octets or a malformed UDH, -PROTO_E_NOSPACE if
+ *  out is too small: the message is then dropped). */
 int ota_sms_reasm_feed(struct ota_sms_reasm *r, const char *orig, const uint8_t *ud, size_t len, time_t now,
 		       struct proto_buf *out, struct ota_sms_reasm_out *o);
 
