@@ -16,25 +16,30 @@ int proto_hex_digit(int c)
 	return -1;
 }
 
-int proto_hex_decode(const char *hex, uint8_t *out, size_t cap)
+int proto_hex_decode_n(const char *hex, size_t len, uint8_t *out, size_t cap)
 {
-	size_t n = 0;
+	size_t n = 0, i;
 
-	while (hex[0]) {
-		int hi = proto_hex_digit(hex[0]), lo;
-		if (hi < 0 || !hex[1] || (lo = proto_hex_digit(hex[1])) < 0)
+	if (len % 2)
+		return -EINVAL;
+	if (len / 2 > cap)
+		return -PROTO_E_NOSPACE;	/* before anything is written */
+	for (i = 0; i < len; i += 2) {
+		int hi = proto_hex_digit(hex[i]), lo = proto_hex_digit(hex[i + 1]);
+		if (hi < 0 || lo < 0)
 			return -EINVAL;
-		if (n >= cap)
-			return -PROTO_E_NOSPACE;
 		out[n++] = (uint8_t)(hi << 4 | lo);
-		hex += 2;
 	}
 	return (int)n;
 }
 
-char *proto_hex_encode(const uint8_t *in, size_t len, char *out)
+int proto_hex_decode(const char *hex, uint8_t *out, size_t cap)
 {
-	static const char digits[] = "0123456789abcdef";
+	return proto_hex_decode_n(hex, strlen(hex), out, cap);
+}
+
+static char *hex_encode(const char *digits, const uint8_t *in, size_t len, char *out)
+{
 	size_t i;
 
 	for (i = 0; i < len; i++) {
@@ -43,6 +48,16 @@ char *proto_hex_encode(const uint8_t *in, size_t len, char *out)
 	}
 	out[2 * len] = '\0';
 	return out;
+}
+
+char *proto_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	return hex_encode("0123456789abcdef", in, len, out);
+}
+
+char *proto_hex_encode_upper(const uint8_t *in, size_t len, char *out)
+{
+	return hex_encode("0123456789ABCDEF", in, len, out);
 }
 
 const char *proto_hexstr(const uint8_t *in, size_t len)

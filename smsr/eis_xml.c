@@ -31,79 +31,6 @@ static const char *s_name(const char *const *names, size_t n, unsigned v)
 }
 
 /*
- * Canonical XML of a subtree
- */
-
-static int s_c14n_visible(void *root, xmlNodePtr node, xmlNodePtr parent)
-{
-	/* namespace nodes are passed as (xmlNs *, owner element); xmlNs and xmlNode share the `type` offset */
-	xmlNodePtr n = (node && node->type != XML_NAMESPACE_DECL) ? node : parent;
-
-	for (; n; n = n->parent)
-		if (n == root)
-			return 1;
-	return 0;
-}
-
-static void s_c14n_quiet(void *ctx, xmlErrorPtr e)
-{
-}
-
-static void s_c14n_quiet_generic(void *ctx, const char *fmt, ...)
-{
-}
-
-int smsr_eis_xml_c14n(void *ctx, xmlNode *n, char **out, size_t *out_len)
-{
-	xmlStructuredErrorFunc saved_s;
-	xmlGenericErrorFunc saved_g;
-	void *saved_sctx, *saved_gctx;
-	xmlOutputBufferPtr ob;
-	const xmlChar *content;
-	size_t size;
-	char *s;
-	int rc;
-
-	*out = NULL;
-	if (out_len)
-		*out_len = 0;
-	if (!n || !n->doc)
-		return -EINVAL;
-	ob = xmlAllocOutputBuffer(NULL);
-	if (!ob)
-		return -ENOMEM;
-	/* libxml2's c14n reports through the thread's generic error handlers: silence them for the call */
-	saved_s = xmlStructuredError;
-	saved_sctx = xmlStructuredErrorContext;
-	saved_g = xmlGenericError;
-	saved_gctx = xmlGenericErrorContext;
-	xmlSetStructuredErrorFunc(NULL, s_c14n_quiet);
-	xmlSetGenericErrorFunc(NULL, s_c14n_quiet_generic);
-	rc = xmlC14NExecute(n->doc, s_c14n_visible, n, XML_C14N_EXCLUSIVE_1_0, NULL, 0, ob);
-	xmlSetStructuredErrorFunc(saved_sctx, saved_s);
-	xmlSetGenericErrorFunc(saved_gctx, saved_g);
-	content = xmlOutputBufferGetContent(ob);
-	size = xmlOutputBufferGetSize(ob);
-	if (rc < 0 || !content) {
-		/* e.g. a relative namespace URI, which c14n refuses */
-		xmlOutputBufferClose(ob);
-		return -EINVAL;
-	}
-	s = talloc_array(ctx, char, size + 1);
-	if (s) {
-		memcpy(s, content, size);
-		s[size] = '\0';
-	}
-	xmlOutputBufferClose(ob);
-	if (!s)
-		return -ENOMEM;
-	*out = s;
-	if (out_len)
-		*out_len = size;
-	return 0;
-}
-
-/*
  * Encoder
  */
 
@@ -563,22 +490,16 @@ static xmlNode *s_attr_text(const xmlAttr *a)
 /* Decode hex (white space collapsed at both ends) into out (cap bytes). Returns length or -1. */
 static long s_hex(const char *s, uint8_t *out, size_t cap)
 {
-	size_t len, i;
+	size_t len;
+	int n;
 
 	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
 		s++;
 	len = strlen(s);
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' || s[len - 1] == '\n'))
 		len--;
-	if (len % 2 || len / 2 > cap)
-		return -1;
-	for (i = 0; i < len / 2; i++) {
-		int hi = proto_hex_digit(s[2 * i]), lo = proto_hex_digit(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)(len / 2);
+	n = proto_hex_decode_n(s, len, out, cap);
+	return n < 0 ? -1 : n;
 }
 
 static int s_attr_hex(struct s_dec *d, const xmlNode *n, const char *name, uint8_t *out, size_t min, size_t max)
@@ -1083,8 +1004,8 @@ static int s_dec_eis(struct s_dec *d, xmlNode *eis_node)
 	if (!si)
 		return s_status(d->err);
 	/* canonical text first: decoding the ECASD keys wipes their values in the document */
-	rc = smsr_eis_xml_c14n(e, (xmlNode *)si, &e->signed_info_xml, NULL);
-	if (rc == -EINVAL)
+	rc = smsr_soap_c14n(e, (xmlNode *)si, XML_C14N_EXCLUSIVE_1_0, &e->signed_info_xml, NULL);
+	if (rc == -EBADMSG)
 		return smsr_soap_field_fail(d->err, si, NULL, false, "EumSignedInfo cannot be canonicalised");
 	if (rc)
 		return s_internal(d->err, rc, "canonicalisation");
@@ -1093,8 +1014,8 @@ static int s_dec_eis(struct s_dec *d, xmlNode *eis_node)
 	sig = smsr_soap_cur_req(&c, "EumSignature");
 	if (!sig || s_dec_signature(d, sig))
 		return s_status(d->err);
-	rc = smsr_eis_xml_c14n(e, (xmlNode *)sig, &e->signature_xml, NULL);
-	if (rc == -EINVAL)
+	rc = smsr_soap_c14n(e, (xmlNode *)sig, XML_C14N_EXCLUSIVE_1_0, &e->signature_xml, NULL);
+	if (rc == -EBADMSG)
 		return smsr_soap_field_fail(d->err, sig, NULL, false, "EumSignature cannot be canonicalised");
 	if (rc)
 		return s_internal(d->err, rc, "canonicalisation");

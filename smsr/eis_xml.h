@@ -102,6 +102,3 @@ int smsr_eis_xml_subaddr_decode(void *ctx, const xmlNode *sa, char imsi[SMSR_IMS
 				char msisdn[SMSR_MSISDN_MAX + 1], struct smsr_soap_field_err *err);
 xmlNode *smsr_eis_xml_subaddr_encode(struct smsr_soap_bld *b, xmlNode *parent, const char *elem, const char *imsi,
 				     const char *msisdn);
-
-/*! Canonical XML text (exclusive c14n 1.0, no comments) of the subtree rooted at n, NUL-terminated, talloc'd. */
-int smsr_eis_xml_c14n(void *ctx, xmlNode *n, char **out, size_t *out_len);

@@ -219,55 +219,6 @@ static char *s_text(void *ctx, const xmlNode *n)
 	return s;
 }
 
-static void s_quiet(void *ctx, xmlErrorPtr e)
-{
-}
-
-static void s_quiet_generic(void *ctx, const char *fmt, ...)
-{
-}
-
-static int s_visible(void *root, xmlNodePtr node, xmlNodePtr parent)
-{
-	/* namespace nodes come as (xmlNs *, owner element) */
-	xmlNodePtr n = (node && node->type != XML_NAMESPACE_DECL) ? node : parent;
-
-	for (; n; n = n->parent)
-		if (n == root)
-			return 1;
-	return 0;
-}
-
-/* canonical form (mode: XML_C14N_EXCLUSIVE_1_0 or XML_C14N_1_0, no comments) of the subtree at n */
-static int s_c14n(void *ctx, xmlNode *n, int mode, uint8_t **out, size_t *out_len)
-{
-	xmlStructuredErrorFunc saved_s = xmlStructuredError;
-	xmlGenericErrorFunc saved_g = xmlGenericError;
-	void *saved_sctx = xmlStructuredErrorContext, *saved_gctx = xmlGenericErrorContext;
-	xmlOutputBufferPtr ob = xmlAllocOutputBuffer(NULL);
-	const xmlChar *content;
-	size_t size;
-	int rc;
-
-	if (!ob)
-		return -ENOMEM;
-	xmlSetStructuredErrorFunc(NULL, s_quiet);
-	xmlSetGenericErrorFunc(NULL, s_quiet_generic);
-	rc = xmlC14NExecute(n->doc, s_visible, n, mode, NULL, 0, ob);
-	xmlSetStructuredErrorFunc(saved_sctx, saved_s);
-	xmlSetGenericErrorFunc(saved_gctx, saved_g);
-	content = xmlOutputBufferGetContent(ob);
-	size = xmlOutputBufferGetSize(ob);
-	if (rc < 0 || !content) {
-		xmlOutputBufferClose(ob);
-		return -EBADMSG;
-	}
-	*out = talloc_memdup(ctx, content, size ? size : 1);
-	*out_len = size;
-	xmlOutputBufferClose(ob);
-	return *out ? 0 : -ENOMEM;
-}
-
 /* strict base64 (RFC 4648 alphabet, '=' padding), XML white space ignored */
 static int s_b64(void *ctx, const char *s, uint8_t **out, size_t *out_len)
 {
@@ -718,7 +669,8 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 {
 	struct smsr_es1_sig_result dummy;
 	struct smsr_soap_error perr;
-	uint8_t *si_c14n, *ref_c14n, md[32];
+	char *si_c14n = NULL, *ref_c14n = NULL;
+	uint8_t md[32];
 	size_t si_len, ref_len;
 	xmlDoc *sig_doc, *si_doc;
 	void *h_sig, *h_si;
@@ -769,7 +721,7 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 		goto out;
 
 	/* Reference: digest of the canonical EumSignedInfo */
-	rc = s_c14n(s, si_root, s->ref_mode, &ref_c14n, &ref_len);
+	rc = smsr_soap_c14n(s, si_root, s->ref_mode, &ref_c14n, &ref_len);
 	if (rc) {
 		rc = rc == -ENOMEM ? rc : s_fail(err, err_len, rc, "EumSignedInfo cannot be canonicalised");
 		goto out;
@@ -785,14 +737,14 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 	}
 
 	/* SignatureValue over the canonical SignedInfo */
-	rc = s_c14n(s, s->signed_info, s->si_mode, &si_c14n, &si_len);
+	rc = smsr_soap_c14n(s, s->signed_info, s->si_mode, &si_c14n, &si_len);
 	if (rc) {
 		rc = rc == -ENOMEM ? rc : s_fail(err, err_len, rc, "SignedInfo cannot be canonicalised");
 		goto out;
 	}
 	if (s->cert) {
 		res->from_keyinfo = true;
-		rc = s_try_cert(c, s, e, s->cert, s->chain, si_c14n, si_len, res);
+		rc = s_try_cert(c, s, e, s->cert, s->chain, (const uint8_t *)si_c14n, si_len, res);
 		goto out;
 	}
 	if (!sk_X509_num(c->eums)) {
@@ -800,7 +752,7 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(c->eums); i++) {
-		rc = s_try_cert(c, s, e, sk_X509_value(c->eums, i), NULL, si_c14n, si_len, res);
+		rc = s_try_cert(c, s, e, sk_X509_value(c->eums, i), NULL, (const uint8_t *)si_c14n, si_len, res);
 		if (rc != -EKEYREJECTED && rc != -ENOKEY && rc != -EKEYEXPIRED)
 			goto out;	/* success, malformed value, or internal error */
 	}

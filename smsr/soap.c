@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <talloc.h>
+#include <libxml/c14n.h>
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
@@ -1280,21 +1282,6 @@ char *smsr_soap_text(struct smsr_soap_cur *c, const xmlNode *n, bool preserve)
 	return s;
 }
 
-static int s_hex_decode(const char *s, uint8_t *out, size_t cap)
-{
-	size_t len = strlen(s), i;
-
-	if (len % 2 || len / 2 > cap)
-		return -1;
-	for (i = 0; i < len / 2; i++) {
-		int hi = proto_hex_digit(s[2 * i]), lo = proto_hex_digit(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (int)(len / 2);
-}
-
 int smsr_soap_get_hex(struct smsr_soap_cur *c, const xmlNode *n, uint8_t *out, size_t min, size_t max)
 {
 	char *s = smsr_soap_text(c, n, false);
@@ -1302,7 +1289,7 @@ int smsr_soap_get_hex(struct smsr_soap_cur *c, const xmlNode *n, uint8_t *out, s
 
 	if (!s)
 		return -EBADMSG;
-	len = strlen(s) / 2 <= max ? s_hex_decode(s, out, max) : -1;
+	len = strlen(s) / 2 <= max ? proto_hex_decode(s, out, max) : -1;
 	if (len < 0 || (size_t)len < min) {
 		talloc_free(s);
 		return smsr_soap_field_fail(c->err, n, NULL, false, "%s: hexBinary of %zu..%zu bytes expected",
@@ -1328,7 +1315,7 @@ int smsr_soap_get_hex_alloc(struct smsr_soap_cur *c, const xmlNode *n, uint8_t *
 		talloc_free(s);
 		return s_internal(c->err, -ENOMEM, "hex");
 	}
-	r = s_hex_decode(s, *out, l);
+	r = proto_hex_decode(s, *out, l);
 	talloc_free(s);
 	if (r < 0) {
 		TALLOC_FREE(*out);
@@ -1464,51 +1451,46 @@ bool smsr_soap_is_datetime(const char *s)
 	return *p == '\0';
 }
 
-char *smsr_soap_get_oid(struct smsr_soap_cur *c, const xmlNode *n)
+static bool is_version(const char *p)
 {
-	char *s = smsr_soap_text(c, n, false);
-
-	if (s && !smsr_soap_is_oid(s)) {
-		talloc_free(s);
-		smsr_soap_field_fail(c->err, n, NULL, false, "%s: object identifier expected", (const char *)n->name);
-		return NULL;
-	}
-	return s;
-}
-
-char *smsr_soap_get_datetime(struct smsr_soap_cur *c, const xmlNode *n)
-{
-	char *s = smsr_soap_text(c, n, false);
-
-	if (s && !smsr_soap_is_datetime(s)) {
-		talloc_free(s);
-		smsr_soap_field_fail(c->err, n, NULL, false, "%s: xs:dateTime expected", (const char *)n->name);
-		return NULL;
-	}
-	return s;
-}
-
-char *smsr_soap_get_version(struct smsr_soap_cur *c, const xmlNode *n)
-{
-	char *s = smsr_soap_text(c, n, false);
-	const char *p = s;
 	int part;
 
-	if (!s)
-		return NULL;
 	for (part = 0; part < 3; part++) {
 		const char *d = p;
 		while (*p >= '0' && *p <= '9')
 			p++;
 		if (p == d || (part < 2 && *p++ != '.'))
-			break;
+			return false;
 	}
-	if (part < 3 || *p) {
+	return *p == '\0';
+}
+
+/* the text of n, refused with a field fault naming the expected form when ok() says no */
+static char *get_checked(struct smsr_soap_cur *c, const xmlNode *n, bool (*ok)(const char *), const char *form)
+{
+	char *s = smsr_soap_text(c, n, false);
+
+	if (s && !ok(s)) {
 		talloc_free(s);
-		smsr_soap_field_fail(c->err, n, NULL, false, "%s: version d.d.d expected", (const char *)n->name);
+		smsr_soap_field_fail(c->err, n, NULL, false, "%s: %s expected", (const char *)n->name, form);
 		return NULL;
 	}
 	return s;
+}
+
+char *smsr_soap_get_oid(struct smsr_soap_cur *c, const xmlNode *n)
+{
+	return get_checked(c, n, smsr_soap_is_oid, "object identifier");
+}
+
+char *smsr_soap_get_datetime(struct smsr_soap_cur *c, const xmlNode *n)
+{
+	return get_checked(c, n, smsr_soap_is_datetime, "xs:dateTime");
+}
+
+char *smsr_soap_get_version(struct smsr_soap_cur *c, const xmlNode *n)
+{
+	return get_checked(c, n, is_version, "version d.d.d");
 }
 
 char *smsr_soap_get_string100(struct smsr_soap_cur *c, const xmlNode *n)
@@ -1607,18 +1589,6 @@ xmlNode *smsr_soap_add(struct smsr_soap_bld *b, xmlNode *parent, const char *nam
 	return n;
 }
 
-static void s_hex_upper(const uint8_t *v, size_t len, char *out)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[v[i] >> 4];
-		out[2 * i + 1] = hex[v[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
 xmlNode *smsr_soap_add_hex(struct smsr_soap_bld *b, xmlNode *parent, const char *name, const uint8_t *v, size_t len)
 {
 	char *h;
@@ -1631,7 +1601,7 @@ xmlNode *smsr_soap_add_hex(struct smsr_soap_bld *b, xmlNode *parent, const char 
 		b->oom = true;
 		return NULL;
 	}
-	s_hex_upper(v, len, h);
+	proto_hex_encode_upper(v, len, h);
 	n = smsr_soap_add(b, parent, name, h);
 	talloc_free(h);
 	return n;
@@ -1664,7 +1634,7 @@ void smsr_soap_set_attr_hex(struct smsr_soap_bld *b, xmlNode *n, const char *nam
 		b->oom = true;
 		return;
 	}
-	s_hex_upper(v, len, h);
+	proto_hex_encode_upper(v, len, h);
 	smsr_soap_set_attr(b, n, name, h);
 	talloc_free(h);
 }
@@ -1694,4 +1664,72 @@ oom:
 	talloc_free(h);
 	b->oom = true;
 	return NULL;
+}
+
+/*
+ * Canonical XML of a subtree
+ */
+
+static void s_c14n_quiet(void *ctx, xmlErrorPtr e)
+{
+}
+
+static void s_c14n_quiet_generic(void *ctx, const char *fmt, ...)
+{
+}
+
+static int s_c14n_visible(void *root, xmlNodePtr node, xmlNodePtr parent)
+{
+	/* namespace nodes are passed as (xmlNs *, owner element); xmlNs and xmlNode share the `type` offset */
+	xmlNodePtr n = (node && node->type != XML_NAMESPACE_DECL) ? node : parent;
+
+	for (; n; n = n->parent)
+		if (n == root)
+			return 1;
+	return 0;
+}
+
+int smsr_soap_c14n(void *ctx, xmlNode *n, int mode, char **out, size_t *out_len)
+{
+	xmlStructuredErrorFunc saved_s = xmlStructuredError;
+	xmlGenericErrorFunc saved_g = xmlGenericError;
+	void *saved_sctx = xmlStructuredErrorContext, *saved_gctx = xmlGenericErrorContext;
+	xmlOutputBufferPtr ob;
+	const xmlChar *content;
+	size_t size;
+	char *s;
+	int rc;
+
+	*out = NULL;
+	if (out_len)
+		*out_len = 0;
+	if (!n || !n->doc)
+		return -EINVAL;
+	ob = xmlAllocOutputBuffer(NULL);
+	if (!ob)
+		return -ENOMEM;
+	/* libxml2's c14n reports through the thread's error handlers: silence them for the call */
+	xmlSetStructuredErrorFunc(NULL, s_c14n_quiet);
+	xmlSetGenericErrorFunc(NULL, s_c14n_quiet_generic);
+	rc = xmlC14NExecute(n->doc, s_c14n_visible, n, mode, NULL, 0, ob);
+	xmlSetStructuredErrorFunc(saved_sctx, saved_s);
+	xmlSetGenericErrorFunc(saved_gctx, saved_g);
+	content = xmlOutputBufferGetContent(ob);
+	size = xmlOutputBufferGetSize(ob);
+	if (rc < 0 || !content) {
+		xmlOutputBufferClose(ob);
+		return -EBADMSG;
+	}
+	s = talloc_array(ctx, char, size + 1);
+	if (s) {
+		memcpy(s, content, size);
+		s[size] = '\0';
+	}
+	xmlOutputBufferClose(ob);
+	if (!s)
+		return -ENOMEM;
+	*out = s;
+	if (out_len)
+		*out_len = size;
+	return 0;
 }

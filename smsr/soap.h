@@ -105,6 +105,12 @@ int smsr_soap_parse(void *ctx, const void *buf, size_t len, const struct smsr_so
 int smsr_soap_parse_fragment(void *ctx, const char *xml, size_t len, const struct smsr_soap_limits *lim,
 			     void **holder, xmlDoc **doc, struct smsr_soap_error *err);
 
+/*! Canonical XML (mode XML_C14N_EXCLUSIVE_1_0 or XML_C14N_1_0, no comments) of the subtree rooted at n,
+ *  NUL-terminated (not counted in *out_len, which may be NULL), talloc'd on ctx. libxml2's error handlers are
+ *  silenced for the call. Returns 0, -EBADMSG when libxml2 refuses the subtree (e.g. a relative namespace URI),
+ *  -EINVAL without a document, -ENOMEM. */
+int smsr_soap_c14n(void *ctx, xmlNode *n, int mode, char **out, size_t *out_len);
+
 /*! Who we are, for From/Address, MessageID and Fault headers. */
 struct smsr_soap_entity {
 	const char *address;		/*!< our endpoint URI without query ("https://smsr.example.com/es4") */

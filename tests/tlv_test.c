@@ -2,6 +2,7 @@
 #include "tests/testlib.h"
 #include "proto/bertlv.h"
 #include "proto/errors.h"
+#include "proto/hex.h"
 
 static void test_decode_forms(void)
 {
@@ -126,8 +127,28 @@ static void test_encode(void)
 	      proto_tlv_len_size(0x10000) == 4, "len sizes");
 }
 
+/* the hex helpers every codec test leans on */
+static void test_hex(void)
+{
+	static const uint8_t v[] = { 0x00, 0x9f, 0xab, 0x10 };
+	uint8_t out[4] = { 0x55, 0x55, 0x55, 0x55 };
+	char h[9];
+
+	CHECK(strcmp(proto_hex_encode(v, 4, h), "009fab10") == 0, "lower: %s", h);
+	CHECK(strcmp(proto_hex_encode_upper(v, 4, h), "009FAB10") == 0, "upper: %s", h);
+	CHECK(proto_hex_decode("009FaB10", out, 4) == 4 && memcmp(out, v, 4) == 0, "mixed case decodes");
+	CHECK(proto_hex_decode("", out, 4) == 0, "empty gives 0");
+	CHECK(proto_hex_decode("009", out, 4) == -EINVAL, "odd length");
+	CHECK(proto_hex_decode("0g", out, 4) == -EINVAL, "non-hex");
+	CHECK(proto_hex_decode_n("009fab10  ", 8, out, 4) == 4 && memcmp(out, v, 4) == 0, "_n stops at len");
+	memset(out, 0x55, sizeof(out));
+	CHECK(proto_hex_decode("009fab1011", out, 2) == -PROTO_E_NOSPACE && out[0] == 0x55 && out[1] == 0x55,
+	      "too long: refused before anything is written");
+}
+
 int main(void)
 {
+	test_hex();
 	test_decode_forms();
 	test_iter_find();
 	test_encode();

@@ -293,6 +293,26 @@ int main(void)
 	CHECK(buf && s_verify_text(c, buf, len, why, sizeof(why)) == -EKEYREJECTED, "Eum-id changed");
 	s_mutate(c, e, &e->signed_info_xml, "EumSignedInfo");
 
+	/* an EumSignedInfo that c14n refuses (relative namespace URI): a field fault at decode, nothing stored */
+	buf = s_read(ctx, p, &len);
+	{
+		char *at = buf ? strstr(buf, "<rps:EumSignedInfo") : NULL;
+		struct smsr_soap_msg *msg;
+		struct smsr_es_req *req;
+		struct smsr_es_error err;
+		char *bad;
+		int rc;
+
+		CHECK(at != NULL, "EumSignedInfo in signed.xml");
+		if (at) {
+			at += strlen("<rps:EumSignedInfo");
+			bad = talloc_asprintf(ctx, "%.*s xmlns:z=\"rel\" z:a=\"1\"%s", (int)(at - buf), buf, at);
+			rc = smsr_es_receive(ctx, bad, strlen(bad), NULL, &s_opts, &msg, &req, &err);
+			CHECK(rc < 0 && strstr(err.soap.text, "EumSignedInfo cannot be canonicalised"),
+			      "relative namespace URI: %d %s", rc, err.soap.text);
+		}
+	}
+
 	/* SignatureValue altered (same length, then wrong length) */
 	buf = s_read(ctx, p, &len);
 	{
