@@ -17,6 +17,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include "proto/ec.h"
+#include "proto/errors.h"
+#include "proto/gp_cert.h"
 #include "smsr/es1_sig.h"
 #include "smsr/soap.h"
 
@@ -511,7 +514,8 @@ static int s_parse_signature(struct s_sig *s, xmlNode *root, const xmlNode *si_r
  */
 
 /* raw r||s over data with SHA-256: 0, -EKEYREJECTED (no match / unusable key), -EBADMSG (length), -ENOMEM */
-static int s_ecdsa_verify(struct s_sig *s, EVP_PKEY *pk, const uint8_t *data, size_t len)
+static int s_ecdsa_verify_rs(struct s_sig *s, EVP_PKEY *pk, const uint8_t *data, size_t len, const uint8_t *rs,
+			     size_t rs_len, const char *what)
 {
 	unsigned char *der = NULL;
 	EVP_MD_CTX *md = NULL;
@@ -523,11 +527,11 @@ static int s_ecdsa_verify(struct s_sig *s, EVP_PKEY *pk, const uint8_t *data, si
 	if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC)
 		return s_fail(s->err, s->err_len, -EKEYREJECTED, "EUM certificate key is not an EC key");
 	half = ((size_t)EVP_PKEY_get_bits(pk) + 7) / 8;
-	if (!half || s->sigval_len != 2 * half)
-		return s_fail(s->err, s->err_len, -EBADMSG, "SignatureValue is %zu bytes, want %zu (raw r||s)",
-			      s->sigval_len, 2 * half);
-	r = BN_bin2bn(s->sigval, (int)half, NULL);
-	ss = BN_bin2bn(s->sigval + half, (int)half, NULL);
+	if (!half || rs_len != 2 * half)
+		return s_fail(s->err, s->err_len, -EBADMSG, "%s is %zu bytes, want %zu (raw r||s)", what, rs_len,
+			      2 * half);
+	r = BN_bin2bn(rs, (int)half, NULL);
+	ss = BN_bin2bn(rs + half, (int)half, NULL);
 	sig = ECDSA_SIG_new();
 	if (!r || !ss || !sig)
 		goto out;
@@ -543,7 +547,7 @@ static int s_ecdsa_verify(struct s_sig *s, EVP_PKEY *pk, const uint8_t *data, si
 		goto out;
 	}
 	ok = EVP_DigestVerify(md, der, (size_t)der_len, data, len);
-	rc = ok == 1 ? 0 : s_fail(s->err, s->err_len, -EKEYREJECTED, "SignatureValue does not verify");
+	rc = ok == 1 ? 0 : s_fail(s->err, s->err_len, -EKEYREJECTED, "%s does not verify", what);
 out:
 	ERR_clear_error();
 	EVP_MD_CTX_free(md);
@@ -626,6 +630,79 @@ static int s_check_eum_id(struct s_sig *s, X509 *cert, const char *eum_id, bool 
 	return 0;
 }
 
+/* today (UTC, or the configured check time) as YYYYMMDD */
+static uint32_t s_today(const struct smsr_es1_sig_ctx *c)
+{
+	time_t t = c->at ? c->at : time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		return 0;
+	return (uint32_t)(tm.tm_year + 1900) * 10000u + (uint32_t)(tm.tm_mon + 1) * 100u + (uint32_t)tm.tm_mday;
+}
+
+/* One CERT.ECASD.ECKA (crypto.md §A.5): GP '7F21', key agreement, a supported curve and a valid point, within its
+ * dates, signed by the EUM key that signed the EIS. */
+static int s_check_ecasd_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s, EVP_PKEY *eum,
+			      const struct smsr_certificate *ce, unsigned no, uint8_t *curve)
+{
+	struct proto_ec_pub *pk = NULL;
+	struct proto_gp_cert gc;
+	uint32_t today = s_today(c);
+	unsigned usage;
+	int rc;
+
+	rc = proto_gp_cert_decode(&gc, ce->value, ce->len);
+	if (rc < 0)
+		return s_fail(s->err, s->err_len, -EBADMSG, "ECASD certificate %u is not a GP '7F21' certificate (%s)",
+			      no, proto_strerror(rc));
+	usage = gc.key_usage.len == 2 ? (unsigned)gc.key_usage.p[0] << 8 | gc.key_usage.p[1] : 0;
+	if (!(usage & SMSR_ECASD_KEY_USAGE_KEY_AGREEMENT))
+		return s_fail(s->err, s->err_len, -EKEYREJECTED,
+			      "ECASD certificate %u: key usage is not key agreement ('0080')", no);
+	*curve = gc.has_curve_ref ? gc.curve_ref : PROTO_EC_REF_P256;
+	rc = proto_gp_cert_pubkey(s->tmp, &gc, PROTO_EC_REF_P256, &pk);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc == -PROTO_E_UNSUPPORTED)
+		return s_fail(s->err, s->err_len, -ENOTSUP, "ECASD certificate %u: curve %02X not supported", no,
+			      *curve);
+	if (rc < 0)
+		return s_fail(s->err, s->err_len, -EBADMSG, "ECASD certificate %u: public key is not a point of %s", no,
+			      proto_ec_ref_name(*curve));
+	talloc_free(pk);
+	if (gc.effective_date && today < gc.effective_date)
+		return s_fail(s->err, s->err_len, -EKEYEXPIRED, "ECASD certificate %u not valid before %u", no,
+			      gc.effective_date);
+	if (today > gc.expiry_date)
+		return s_fail(s->err, s->err_len, -EKEYEXPIRED, "ECASD certificate %u expired on %u", no,
+			      gc.expiry_date);
+	return s_ecdsa_verify_rs(s, eum, gc.signed_data.p, gc.signed_data.len, gc.signature.p, gc.signature.len,
+				 "ECASD certificate signature");
+}
+
+/* Every certificate of the ECASD keysets; at least one is required */
+static int s_check_ecasd(const struct smsr_es1_sig_ctx *c, struct s_sig *s, const struct smsr_eis *e, X509 *eum,
+			 struct smsr_es1_sig_result *res)
+{
+	unsigned i, j, n = 0;
+	int rc;
+
+	for (i = 0; i < e->ecasd.n_keysets; i++) {
+		const struct smsr_keyset *ks = &e->ecasd.keysets[i];
+
+		for (j = 0; j < ks->n_certs; j++) {
+			rc = s_check_ecasd_cert(c, s, X509_get0_pubkey(eum), &ks->certs[j], ++n, &res->ecasd_curve);
+			if (rc)
+				return rc;
+		}
+	}
+	if (!n)
+		return s_fail(s->err, s->err_len, -ENOKEY, "the ECASD carries no CERT.ECASD.ECKA");
+	res->n_ecasd_certs = n;
+	return 0;
+}
+
 static void s_subject(X509 *cert, char *out, size_t cap)
 {
 	BIO *b = BIO_new(BIO_s_mem());
@@ -649,9 +726,14 @@ static int s_try_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s, const s
 	int rc = s_check_cert(c, s, cert, chain);
 
 	if (!rc)
-		rc = s_ecdsa_verify(s, X509_get0_pubkey(cert), si, si_len);
+		rc = s_ecdsa_verify_rs(s, X509_get0_pubkey(cert), si, si_len, s->sigval, s->sigval_len,
+				       "SignatureValue");
 	if (!rc)
 		rc = s_check_eum_id(s, cert, e->eum_id, &res->eum_id_bound);
+	if (!rc) {
+		rc = s_check_ecasd(c, s, e, cert, res);
+		res->ecasd_failed = rc != 0;
+	}
 	if (!rc)
 		s_subject(cert, res->eum_subject, sizeof(res->eum_subject));
 	return rc;

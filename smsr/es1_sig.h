@@ -33,6 +33,14 @@
  *  accept). The XML is implemented with libxml2 (xmlC14NExecute) and OpenSSL EVP rather than libxmlsec1, so that
  *  no URI resolver, transform registry or global xmlsec state is involved.
  *
+ *  ECASD certificate (sgp02.md §3, crypto.md §A.5): once the EumSignature is valid, every Certificate of the ECASD
+ *  keysets (at least one, else -ENOKEY) must be a GP '7F21' CERT.ECASD.ECKA: decodable without trailing bytes
+ *  (-EBADMSG), key usage '0080' key agreement (-EKEYREJECTED), a supported curve ('7F49/F0', P-256 when absent;
+ *  -ENOTSUP) with a valid point (-EBADMSG), effective/expiry dates around the check date (-EKEYEXPIRED), and a
+ *  '5F37' signature by the same EUM key that signed the EIS (-EKEYREJECTED). The '42' CA identifier and the '5F20'
+ *  subject are not compared with anything: SGP.02 does not say what they must equal (crypto.md §A.5), and the
+ *  EUM signature already binds the certificate. res->ecasd_failed tells this part's failures apart.
+ *
  *  Input is hostile: the signature text is re-parsed with smsr_soap_parse_fragment() (no network, no DTD, no
  *  entities, size bounds). No key material is logged; err receives a one-line reason.
  *
@@ -45,6 +53,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include "smsr/eis.h"
 
@@ -66,11 +75,17 @@ void smsr_es1_sig_ctx_set_time(struct smsr_es1_sig_ctx *c, time_t t);
 /*! Number of EUM certificates loaded from eum_cert_dir. */
 unsigned smsr_es1_sig_ctx_eum_count(const struct smsr_es1_sig_ctx *c);
 
-/*! What a successful verification found (for the log). */
+/*! Key usage bit of CERT.ECASD.ECKA ('95' = '0080', key agreement). */
+#define SMSR_ECASD_KEY_USAGE_KEY_AGREEMENT 0x0080
+
+/*! What a verification found (for the log and the status code). */
 struct smsr_es1_sig_result {
 	char eum_subject[256];		/*!< RFC 2253 subject of the EUM certificate used */
 	bool eum_id_bound;		/*!< true: the certificate names the Eum-id (SAN registeredID) */
 	bool from_keyinfo;		/*!< true: the certificate came from KeyInfo, false: from eum_cert_dir */
+	bool ecasd_failed;		/*!< the EumSignature was valid but the ECASD certificate was refused */
+	unsigned n_ecasd_certs;		/*!< CERT.ECASD.ECKA checked */
+	uint8_t ecasd_curve;		/*!< key parameter reference of the (last) ECASD key (enum proto_ec_ref) */
 };
 
 /*! Verify the EumSignature of e (see the file comment). res may be NULL; err (may be NULL) gets the reason of a

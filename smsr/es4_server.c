@@ -200,6 +200,12 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "signature check error");
 			break;
 		}
+		if (rc < 0 && sres.ecasd_failed) {
+			LOG_EIS(req->eis->eid, DSOAP, LOGL_NOTICE, "ECASD certificate refused: %s", why);
+			fail(&res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignedInfo/Ecasd",
+			     "ECASD certificate verification failed");
+			break;
+		}
 		if (rc < 0) {
 			LOG_EIS(req->eis->eid, DSOAP, LOGL_NOTICE, "EumSignature refused: %s", why);
 			fail(&res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignature", "EUM signature verification failed");
@@ -210,7 +216,8 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 			     "Eum-id is not the requesting EUM");
 			break;
 		}
-		LOG_EIS(req->eis->eid, DSOAP, LOGL_INFO, "EumSignature valid (%s)", sres.eum_subject);
+		LOG_EIS(req->eis->eid, DSOAP, LOGL_INFO, "EumSignature valid (%s), %u ECASD certificate(s) valid",
+			sres.eum_subject, sres.n_ecasd_certs);
 		/* the EIS is now managed by us */
 		req->eis->smsr_id = talloc_strdup(req->eis, e->d->cfg.entity_id);
 		rc = smsr_db_eis_insert(e->d->db, NULL, req->eis);

@@ -110,6 +110,20 @@ static int s_verify_file(const struct smsr_es1_sig_ctx *c, const char *path)
 	return rc;
 }
 
+static int s_verify_res(const struct smsr_es1_sig_ctx *c, const char *path, struct smsr_es1_sig_result *res)
+{
+	void *t = talloc_new(NULL);
+	char why[256];
+	size_t len;
+	char *buf = s_read(t, path, &len);
+	struct smsr_eis *e = buf ? s_decode(t, buf, len) : NULL;
+	int rc = e ? smsr_es1_sig_verify(c, e, res, why, sizeof(why)) : -EINVAL;
+
+	printf("  %s: %d (%s)\n", strrchr(path, '/') + 1, rc, rc ? why : "valid");
+	talloc_free(t);
+	return rc;
+}
+
 /* replace the first `from` after `after` by `to` (same length) in a copy of the file; returns the text */
 static char *s_patch(void *ctx, const char *path, const char *after, const char *from, const char *to, size_t *len)
 {
@@ -345,6 +359,30 @@ int main(void)
 	CHECK_RC(smsr_es1_sig_verify(c, e, NULL, why, sizeof(why)), -EKEYEXPIRED);
 	smsr_es1_sig_ctx_set_time(c, 0);
 	CHECK_RC(smsr_es1_sig_verify(c, e, NULL, why, sizeof(why)), 0);
+
+	/* CERT.ECASD.ECKA: checked after the EumSignature, with the same EUM key */
+	CHECK(res.n_ecasd_certs == 1 && res.ecasd_curve == 0x00 && !res.ecasd_failed, "one P-256 ECASD certificate");
+	CHECK_RC(s_verify_res(c, s_signed(ctx, "ecasd_kept", "-k", pki, "eum", eum_crt), &res), -EBADMSG);
+	CHECK(res.ecasd_failed, "the fixture's truncated ECASD certificate is refused as such");
+	CHECK_RC(s_verify_res(c, s_signed(ctx, "ecasd_badsig", "-B", pki, "eum", eum_crt), &res), -EKEYREJECTED);
+	CHECK(res.ecasd_failed, "an ECASD certificate not signed by the EUM key is refused");
+	CHECK_RC(s_verify_res(c, s_signed(ctx, "ecasd_usage", "-U 0002", pki, "eum", eum_crt), &res), -EKEYREJECTED);
+	CHECK(res.ecasd_failed, "an ECASD certificate without key agreement usage is refused");
+	CHECK_RC(s_verify_res(c, s_signed(ctx, "ecasd_expired", "-x 20250101", pki, "eum", eum_crt), &res),
+		 -EKEYEXPIRED);
+	CHECK(res.ecasd_failed, "an expired ECASD certificate is refused");
+	snprintf(path, sizeof(path), "%s/no_ecasd_cert.xml", s_tmp);
+	CHECK(s_run("sed '/<rps:Ecasd>/,/<\\/rps:Ecasd>/{/<rps:Certificate>/,/<\\/rps:Certificate>/d}' '%s' > '%s' && "
+		    "'%s' -i -k '%s/eum.key' '%s' '%s'", s_fixture, path, s_sign, pki, eum_crt, path) == 0,
+	      "EIS without ECASD certificate signed");
+	CHECK_RC(s_verify_res(c, path, &res), -ENOKEY);
+	CHECK(res.ecasd_failed, "an Ecasd without CERT.ECASD.ECKA is refused");
+	snprintf(path, sizeof(path), "%s/ecasd_added.xml", s_tmp);
+	CHECK(s_run("sed '/<rps:Ecasd>/,/<\\/rps:Ecasd>/{/<rps:Certificate>/,/<\\/rps:Certificate>/d}' '%s' > '%s' && "
+		    "'%s' -i '%s/eum.key' '%s' '%s'", s_fixture, path, s_sign, pki, eum_crt, path) == 0,
+	      "EIS with an added ECASD certificate signed");
+	CHECK_RC(s_verify_res(c, path, &res), 0);
+	CHECK(res.n_ecasd_certs == 1, "the added certificate is checked");
 
 	/* the fixture as committed: dummy signature */
 	CHECK_RC(s_verify_file(c, s_fixture), -EKEYREJECTED);

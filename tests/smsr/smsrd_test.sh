@@ -100,6 +100,9 @@ for v in $(grep -o 'value="[0-9A-Fa-f]*"' "$data/es1_register_eis.xml" | sort -u
 done
 r=$(post eum1-client "$reg")
 check "unsigned EIS refused (8.6 / 6.1)" grep -q "<rps:Subject>8.6</rps:Subject><rps:Reason>6.1</rps:Reason>" <<<"$(tr -d ' \n' <<<"$r" | sed 's/></></g')"
+"${EIS_SIGN:-smsr/eis-sign}" -B -o "$run/bad_ecasd.xml" "$run/pki/eum.key" "$run/pki/eum.crt" "$reg"
+r=$(post eum1-client "$run/bad_ecasd.xml")
+check "ECASD certificate not signed by the EUM refused (8.6 / 6.1, Ecasd)" grep -q "<rps:Subject>8.6</rps:Subject><rps:Reason>6.1</rps:Reason><rps:SubjectIdentifier>Eis/EumSignedInfo/Ecasd</rps:SubjectIdentifier>" <<<"$(tr -d ' \n' <<<"$r" | sed 's/></></g')"
 "${EIS_SIGN:-smsr/eis-sign}" -i "$run/pki/eum.key" "$run/pki/eum.crt" "$reg"
 check "EIS signed by the EUM" test $? -eq 0
 r=$(post eum1-client "$reg")
