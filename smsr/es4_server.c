@@ -8,6 +8,7 @@
 #include "smsr/smsrd.h"
 #include "smsr/db.h"
 #include "smsr/es_msg.h"
+#include "smsr/es1_register.h"
 #include "smsr/es1_sig.h"
 #include "smsr/es4_proc.h"
 #include "smsr/https.h"
@@ -20,7 +21,7 @@ static const char soap_ct[] = "application/soap+xml; charset=utf-8";
 
 struct smsr_es4 {
 	struct smsrd *d;
-	struct ota_key *transport_key;
+	struct smsr_es1_keys keys;	/*!< RegisterEIS: transport key → master key */
 	struct smsr_soap_entity self;
 	struct smsr_soap_limits lim;
 	struct smsr_es1_sig_ctx *sig; /*!< EumSignature verification (NULL: RegisterEIS refused) */
@@ -34,7 +35,8 @@ int smsr_es4_new(void *ctx, struct smsrd *d, struct ota_key *transport_key, stru
 	if (!e)
 		return -ENOMEM;
 	e->d = d;
-	e->transport_key = transport_key;
+	e->keys.master = d->master;
+	e->keys.transport_key = transport_key;
 	e->self.address = talloc_asprintf(e, "https://%s/es4", d->cfg.es4_listen);
 	e->self.entity_id = d->cfg.entity_id;
 	e->self.entity_name = d->cfg.entity_name;
@@ -53,21 +55,6 @@ int smsr_es4_new(void *ctx, struct smsrd *d, struct ota_key *transport_key, stru
 	e->lim.max_body = d->cfg.max_body;
 	*out = e;
 	return 0;
-}
-
-/* RegisterEIS: key values arrive under the EUM transport key; the keystore re-seals them under the master key */
-static int key_import(void *data, const struct smsr_eis_key_ref *ref, const uint8_t *value, size_t len, void *wctx,
-		      uint8_t **wrapped, size_t *wrapped_len)
-{
-	struct smsr_es4 *e = data;
-	uint8_t aad[OTA_WRAP_AAD_KEY_LEN];
-
-	if (!e->transport_key)
-		return -EPERM;
-	ota_wrap_aad_key(aad, ref->eid, ref->sd == SMSR_SD_ECASD ? 1 : 0, ref->kvn, ref->key_index,
-			 (uint8_t)ref->comp_no);
-	return ota_wrap_import_transport(e->d->master, e->transport_key, value, len, aad, sizeof(aad), wctx, wrapped,
-					 wrapped_len);
 }
 
 static void reply(struct smsr_https_req *r, int code, const uint8_t *body, size_t len)
@@ -179,7 +166,6 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 	struct smsr_eis *eis = NULL;
 	struct smsr_profile *p;
 	char start[32];
-	struct smsr_es1_sig_result sres;
 	char why[256];
 	int rc;
 
@@ -191,43 +177,17 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 			fail(&res, SMSR_SC_REQUESTER_NOT_ALLOWED, NULL, "only an EUM registers eUICCs");
 			break;
 		}
-		if (!e->sig) {
-			fail(&res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignature", "no CI certificate configured");
-			break;
-		}
-		rc = smsr_es1_sig_verify(e->sig, req->eis, &sres, why, sizeof(why));
-		if (rc == -ENOMEM || rc == -EIO) {
-			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "signature check error");
-			break;
-		}
-		if (rc < 0 && sres.ecasd_failed) {
-			LOG_EIS(req->eis->eid, DSOAP, LOGL_NOTICE, "ECASD certificate refused: %s", why);
-			fail(&res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignedInfo/Ecasd",
-			     "ECASD certificate verification failed");
-			break;
-		}
+		rc = smsr_es1_register_check(e->sig, req->eis, who->entity_id, e->d->cfg.entity_id, &res, why,
+					     sizeof(why));
 		if (rc < 0) {
-			LOG_EIS(req->eis->eid, DSOAP, LOGL_NOTICE, "EumSignature refused: %s", why);
-			fail(&res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignature", "EUM signature verification failed");
+			LOG_EIS(req->eis->eid, DSOAP, LOGL_NOTICE, "RegisterEIS refused (%s): %s", smsr_sc_name(res.code),
+				why);
 			break;
 		}
-		if (!sres.eum_id_bound && strcmp(req->eis->eum_id, who->entity_id)) {
-			fail(&res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignedInfo/Eum-id",
-			     "Eum-id is not the requesting EUM");
-			break;
-		}
-		LOG_EIS(req->eis->eid, DSOAP, LOGL_INFO, "EumSignature valid (%s), %u ECASD certificate(s) valid",
-			sres.eum_subject, sres.n_ecasd_certs);
-		/* the EIS is now managed by us */
-		req->eis->smsr_id = talloc_strdup(req->eis, e->d->cfg.entity_id);
+		LOG_EIS(req->eis->eid, DSOAP, LOGL_INFO, "%s", why);
 		rc = smsr_db_eis_insert(e->d->db, NULL, req->eis);
-		if (rc == -EEXIST)
-			fail(&res, SMSR_SC_EID_IN_USE, NULL, "EID, ICCID or MSISDN already registered");
-		else if (rc == -EINVAL)
-			fail(&res, SMSR_SC_EIS_INVALID, NULL, "EIS inconsistent (duplicate or missing ICCID)");
-		else if (rc < 0)
-			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
-		else
+		smsr_es1_register_store_result(rc, &res);
+		if (rc == 0)
 			LOG_EIS(req->eis->eid, DDB, LOGL_INFO, "registered by %s (%u profiles)", who->entity_id,
 				req->eis->n_profiles);
 		break;
@@ -364,8 +324,8 @@ void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
 	}
 	who = smsr_config_requester_by_tls(&e->d->cfg, r->peer_subject, r->peer_fingerprint);
 	o.interfaces = who && !strcmp(who->role, "eum") ? SMSR_ES_IF_ES1 : SMSR_ES_IF_ES4;
-	o.eis_in.key_import = key_import;
-	o.eis_in.key_data = e;
+	o.eis_in.key_import = smsr_es1_key_import;
+	o.eis_in.key_data = &e->keys;
 	o.eis_in.lim = &e->lim;
 	rc = smsr_es_receive(r, r->body, r->body_len, &e->lim, &o, &msg, &req, &err);
 	if (rc < 0) {
