@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include "smsr/config.h"
+#include "smsr/logging.h"
 
 enum item_type {
 	T_STR,		/*!< char[] */
@@ -444,4 +445,28 @@ const struct smsr_cfg_requester *smsr_config_requester_by_oid(const struct smsr_
 		if (!strcmp(c->requesters[i].entity_id, oid))
 			return &c->requesters[i];
 	return NULL;
+}
+
+int smsr_config_apply_logging(const struct smsr_config *c, const char *prog, char *err, size_t err_len)
+{
+	enum smsr_log_level lvl;
+	char cats[sizeof(c->log_categories)], *tok, *save = NULL;
+
+	if (smsr_log_level_parse(c->log_level, &lvl) < 0) {
+		snprintf(err, err_len, "[log] level '%s' unknown", c->log_level);
+		return -EINVAL;
+	}
+	smsr_log_init(prog, c->log_syslog, c->log_timestamps);
+	smsr_log_set_level(-1, lvl);
+	snprintf(cats, sizeof(cats), "%s", c->log_categories);
+	for (tok = strtok_r(cats, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		enum smsr_log_cat cat;
+		if (!eq || (*eq = '\0', smsr_log_cat_parse(tok, &cat) < 0) || smsr_log_level_parse(eq + 1, &lvl) < 0) {
+			snprintf(err, err_len, "[log] categories: bad entry '%s'", tok);
+			return -EINVAL;
+		}
+		smsr_log_set_level(cat, lvl);
+	}
+	return 0;
 }

@@ -85,3 +85,7 @@ const struct smsr_cfg_requester *smsr_config_requester_by_tls(const struct smsr_
 								const char *fingerprint);
 /*! The requester with this entity OID, or NULL. */
 const struct smsr_cfg_requester *smsr_config_requester_by_oid(const struct smsr_config *c, const char *oid);
+
+/*! Apply the [log] section: program name prog, level, syslog, timestamps and per-category levels. 0, or -EINVAL
+ *  with err naming the bad entry. */
+int smsr_config_apply_logging(const struct smsr_config *c, const char *prog, char *err, size_t err_len);

@@ -1,5 +1,6 @@
 /* EumSignature verification (XML-DSig, ECDSA-SHA256 raw r||s; sgp02.md §2.2, crypto.md §D): libxml2 + OpenSSL. */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,11 +32,31 @@
 
 #define MAX_KEYINFO_CERTS 8	/* signer + intermediates carried in KeyInfo */
 
+#define EUM_CACHE_SIZE 16	/* KeyInfo certificate sets whose chain to the CI was verified */
+
+/* An EUM certificate (with the KeyInfo intermediates it came with) already found to chain to the CI and to allow
+ * signatures: the same KeyInfo bytes need no second X.509 decode and path validation while the check time stays
+ * within every certificate's validity. Keyed by SHA-256 over the DER certificates of KeyInfo in order. */
+struct s_eum_cached {
+	uint8_t fp[32];
+	X509 *cert;			/* NULL: free slot */
+	time_t not_before, not_after;	/* intersection of the validity of the EUM, intermediates and CI */
+	char subject[256];
+};
+
+struct s_eum_cache {
+	pthread_mutex_t lock;
+	struct s_eum_cached ent[EUM_CACHE_SIZE];
+	unsigned next;
+	unsigned long hits, misses;
+};
+
 struct smsr_es1_sig_ctx {
 	X509_STORE *store;		/* the CI, only trust anchor */
 	X509 *ci;
 	STACK_OF(X509) *eums;		/* configured EUM certificates (fallback when KeyInfo has none) */
 	time_t at;			/* 0: now */
+	struct s_eum_cache *cache;	/* mutable behind the const context: guarded by its lock */
 };
 
 static int s_fail(char *err, size_t err_len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -58,6 +79,13 @@ static int s_fail(char *err, size_t err_len, int rc, const char *fmt, ...)
 
 static int s_ctx_free(struct smsr_es1_sig_ctx *c)
 {
+	unsigned i;
+
+	if (c->cache) {
+		for (i = 0; i < EUM_CACHE_SIZE; i++)
+			X509_free(c->cache->ent[i].cert);
+		pthread_mutex_destroy(&c->cache->lock);
+	}
 	X509_STORE_free(c->store);
 	X509_free(c->ci);
 	sk_X509_pop_free(c->eums, X509_free);
@@ -129,7 +157,12 @@ int smsr_es1_sig_ctx_new(void *ctx, const char *ci_cert_file, const char *eum_ce
 	talloc_set_destructor(c, s_ctx_free);
 	c->store = X509_STORE_new();
 	c->eums = sk_X509_new_null();
-	if (!c->store || !c->eums) {
+	c->cache = talloc_zero(c, struct s_eum_cache);
+	if (c->cache && pthread_mutex_init(&c->cache->lock, NULL)) {
+		talloc_free(c->cache);
+		c->cache = NULL;
+	}
+	if (!c->store || !c->eums || !c->cache) {
 		talloc_free(c);
 		return -ENOMEM;
 	}
@@ -165,6 +198,94 @@ void smsr_es1_sig_ctx_set_time(struct smsr_es1_sig_ctx *c, time_t t)
 unsigned smsr_es1_sig_ctx_eum_count(const struct smsr_es1_sig_ctx *c)
 {
 	return (unsigned)sk_X509_num(c->eums);
+}
+
+void smsr_es1_sig_ctx_cache_stats(const struct smsr_es1_sig_ctx *c, unsigned long *hits, unsigned long *misses)
+{
+	pthread_mutex_lock(&c->cache->lock);
+	*hits = c->cache->hits;
+	*misses = c->cache->misses;
+	pthread_mutex_unlock(&c->cache->lock);
+}
+
+static time_t s_check_time(const struct smsr_es1_sig_ctx *c)
+{
+	return c->at ? c->at : time(NULL);
+}
+
+/* a cached EUM certificate for this KeyInfo fingerprint, valid at the check time (a new reference), or NULL */
+static X509 *s_cache_get(const struct smsr_es1_sig_ctx *c, const uint8_t fp[32], char *subject, size_t cap)
+{
+	struct s_eum_cache *k = c->cache;
+	time_t t = s_check_time(c);
+	X509 *x = NULL;
+	unsigned i;
+
+	pthread_mutex_lock(&k->lock);
+	for (i = 0; i < EUM_CACHE_SIZE; i++) {
+		struct s_eum_cached *e = &k->ent[i];
+
+		if (e->cert && !memcmp(e->fp, fp, 32) && t >= e->not_before && t <= e->not_after &&
+		    X509_up_ref(e->cert)) {
+			x = e->cert;
+			snprintf(subject, cap, "%s", e->subject);
+			break;
+		}
+	}
+	if (x)
+		k->hits++;
+	else
+		k->misses++;
+	pthread_mutex_unlock(&k->lock);
+	return x;
+}
+
+static bool s_validity(X509 *x, time_t *nb, time_t *na)
+{
+	struct tm tm;
+	time_t t;
+
+	if (!ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm))
+		return false;
+	t = timegm(&tm);
+	if (t > *nb)
+		*nb = t;
+	if (!ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
+		return false;
+	t = timegm(&tm);
+	if (t < *na)
+		*na = t;
+	return true;
+}
+
+/* remember a verified KeyInfo set (best effort: a failure only costs a later re-verification) */
+static void s_cache_put(const struct smsr_es1_sig_ctx *c, const uint8_t fp[32], X509 *cert, STACK_OF(X509) *chain,
+			const char *subject)
+{
+	struct s_eum_cache *k = c->cache;
+	time_t nb = 0, na = (time_t)INT64_MAX;
+	struct s_eum_cached *e;
+	int i;
+
+	if (!s_validity(cert, &nb, &na) || !s_validity(c->ci, &nb, &na))
+		goto out;
+	for (i = 0; chain && i < sk_X509_num(chain); i++)
+		if (!s_validity(sk_X509_value(chain, i), &nb, &na))
+			goto out;
+	if (!X509_up_ref(cert))
+		goto out;
+	pthread_mutex_lock(&k->lock);
+	e = &k->ent[k->next];
+	k->next = (k->next + 1) % EUM_CACHE_SIZE;
+	X509_free(e->cert);
+	memcpy(e->fp, fp, 32);
+	e->cert = cert;
+	e->not_before = nb;
+	e->not_after = na;
+	snprintf(e->subject, sizeof(e->subject), "%s", subject);
+	pthread_mutex_unlock(&k->lock);
+out:
+	ERR_clear_error();
 }
 
 /*
@@ -287,6 +408,11 @@ struct s_sig {
 	size_t sigval_len;
 	X509 *cert;			/* signer from KeyInfo, or NULL */
 	STACK_OF(X509) *chain;		/* further KeyInfo certificates (untrusted) */
+	const uint8_t *der[MAX_KEYINFO_CERTS + 1];	/* KeyInfo certificates as received, decoded on demand */
+	size_t der_len[MAX_KEYINFO_CERTS + 1];
+	unsigned n_der;
+	bool cached;			/* cert came from the verified-EUM cache */
+	uint8_t fp[32];			/* cache key of the KeyInfo certificates */
 };
 
 /* Algorithm of a c14n method/transform; no child element (InclusiveNamespaces) is supported */
@@ -418,10 +544,8 @@ static int s_parse_signed_info(struct s_sig *s, const xmlNode *si, const xmlNode
 
 static int s_add_cert(struct s_sig *s, const xmlNode *n)
 {
-	const unsigned char *p;
 	uint8_t *der;
 	size_t len;
-	X509 *x;
 	char *v = s_text(s->tmp, n);
 	int rc;
 
@@ -432,20 +556,55 @@ static int s_add_cert(struct s_sig *s, const xmlNode *n)
 		return rc;
 	if (rc || len > 65536)
 		return s_fail(s->err, s->err_len, -EBADMSG, "X509Certificate is not base64 DER");
-	p = der;
-	x = d2i_X509(NULL, &p, (long)len);
-	if (!x || p != der + len) {
-		X509_free(x);
-		ERR_clear_error();
-		return s_fail(s->err, s->err_len, -EBADMSG, "X509Certificate is not one DER certificate");
+	if (s->n_der > MAX_KEYINFO_CERTS)
+		return s_fail(s->err, s->err_len, -EBADMSG, "too many certificates in KeyInfo");
+	s->der[s->n_der] = der;
+	s->der_len[s->n_der++] = len;
+	return 0;
+}
+
+/* the KeyInfo certificates: from the cache when this exact set was verified before, else decoded */
+static int s_keyinfo_certs(const struct smsr_es1_sig_ctx *c, struct s_sig *s, struct smsr_es1_sig_result *res)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const unsigned char *p;
+	unsigned i, fp_len = 0;
+	uint8_t l[4];
+	X509 *x;
+	bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+
+	for (i = 0; ok && i < s->n_der; i++) {
+		l[0] = (uint8_t)(s->der_len[i] >> 24);
+		l[1] = (uint8_t)(s->der_len[i] >> 16);
+		l[2] = (uint8_t)(s->der_len[i] >> 8);
+		l[3] = (uint8_t)s->der_len[i];
+		ok = EVP_DigestUpdate(md, l, 4) == 1 && EVP_DigestUpdate(md, s->der[i], s->der_len[i]) == 1;
 	}
-	if (!s->cert) {
-		s->cert = x;
+	ok = ok && EVP_DigestFinal_ex(md, s->fp, &fp_len) == 1 && fp_len == sizeof(s->fp);
+	EVP_MD_CTX_free(md);
+	if (!ok) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	s->cert = s_cache_get(c, s->fp, res->eum_subject, sizeof(res->eum_subject));
+	if (s->cert) {
+		s->cached = true;
 		return 0;
 	}
-	if (sk_X509_num(s->chain) >= MAX_KEYINFO_CERTS || !sk_X509_push(s->chain, x)) {
-		X509_free(x);
-		return s_fail(s->err, s->err_len, -EBADMSG, "too many certificates in KeyInfo");
+	for (i = 0; i < s->n_der; i++) {
+		p = s->der[i];
+		x = d2i_X509(NULL, &p, (long)s->der_len[i]);
+		if (!x || p != s->der[i] + s->der_len[i]) {
+			X509_free(x);
+			ERR_clear_error();
+			return s_fail(s->err, s->err_len, -EBADMSG, "X509Certificate is not one DER certificate");
+		}
+		if (!i) {
+			s->cert = x;
+		} else if (!sk_X509_push(s->chain, x)) {
+			X509_free(x);
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -723,7 +882,7 @@ static void s_subject(X509 *cert, char *out, size_t cap)
 static int s_try_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s, const struct smsr_eis *e, X509 *cert,
 		      STACK_OF(X509) *chain, const uint8_t *si, size_t si_len, struct smsr_es1_sig_result *res)
 {
-	int rc = s_check_cert(c, s, cert, chain);
+	int rc = s->cached && cert == s->cert ? 0 : s_check_cert(c, s, cert, chain);
 
 	if (!rc)
 		rc = s_ecdsa_verify_rs(s, X509_get0_pubkey(cert), si, si_len, s->sigval, s->sigval_len,
@@ -734,8 +893,10 @@ static int s_try_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s, const s
 		rc = s_check_ecasd(c, s, e, cert, res);
 		res->ecasd_failed = rc != 0;
 	}
-	if (!rc)
+	if (!rc && !(s->cached && cert == s->cert))
 		s_subject(cert, res->eum_subject, sizeof(res->eum_subject));
+	if (!rc && cert == s->cert && !s->cached)
+		s_cache_put(c, s->fp, cert, chain, res->eum_subject);
 	return rc;
 }
 
@@ -823,6 +984,11 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 	if (rc) {
 		rc = rc == -ENOMEM ? rc : s_fail(err, err_len, rc, "SignedInfo cannot be canonicalised");
 		goto out;
+	}
+	if (s->n_der) {
+		rc = s_keyinfo_certs(c, s, res);
+		if (rc)
+			goto out;
 	}
 	if (s->cert) {
 		res->from_keyinfo = true;

@@ -33,6 +33,12 @@
  *  accept). The XML is implemented with libxml2 (xmlC14NExecute) and OpenSSL EVP rather than libxmlsec1, so that
  *  no URI resolver, transform registry or global xmlsec state is involved.
  *
+ *  Cache: an EUM certificate set (the DER certificates of KeyInfo, in order) that passed the chain and keyUsage
+ *  checks is remembered (16 entries, SHA-256 of the bytes as key) with the intersection of the validity periods of
+ *  the EUM, KeyInfo intermediates and CI certificates; the same bytes at a check time inside that window skip
+ *  the X.509 decode and path validation. The signature and everything else are verified every time. A fleet file
+ *  from one EUM carries the same certificate thousands of times.
+ *
  *  ECASD certificate (sgp02.md §3, crypto.md §A.5): once the EumSignature is valid, every Certificate of the ECASD
  *  keysets (at least one, else -ENOKEY) must be a GP '7F21' CERT.ECASD.ECKA: decodable without trailing bytes
  *  (-EBADMSG), key usage '0080' key agreement (-EKEYREJECTED), a supported curve ('7F49/F0', P-256 when absent;
@@ -77,6 +83,9 @@ unsigned smsr_es1_sig_ctx_eum_count(const struct smsr_es1_sig_ctx *c);
 
 /*! Key usage bit of CERT.ECASD.ECKA ('95' = '0080', key agreement). */
 #define SMSR_ECASD_KEY_USAGE_KEY_AGREEMENT 0x0080
+
+/*! Verified-EUM cache counters (KeyInfo certificate sets found already chained to the CI, or not). */
+void smsr_es1_sig_ctx_cache_stats(const struct smsr_es1_sig_ctx *c, unsigned long *hits, unsigned long *misses);
 
 /*! What a verification found (for the log and the status code). */
 struct smsr_es1_sig_result {

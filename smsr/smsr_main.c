@@ -19,31 +19,6 @@ static void usage(FILE *f)
 		   "  --db-check          verify the EIS store (indexes, records, schema), then exit\n");
 }
 
-/* apply [log] settings */
-static int setup_logging(const struct smsr_config *c, char *err, size_t err_len)
-{
-	enum smsr_log_level lvl;
-	char cats[sizeof(c->log_categories)], *tok, *save = NULL;
-
-	if (smsr_log_level_parse(c->log_level, &lvl) < 0) {
-		snprintf(err, err_len, "[log] level '%s' unknown", c->log_level);
-		return -EINVAL;
-	}
-	smsr_log_init("smsrd", c->log_syslog, c->log_timestamps);
-	smsr_log_set_level(-1, lvl);
-	snprintf(cats, sizeof(cats), "%s", c->log_categories);
-	for (tok = strtok_r(cats, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		enum smsr_log_cat cat;
-		if (!eq || (*eq = '\0', smsr_log_cat_parse(tok, &cat) < 0) || smsr_log_level_parse(eq + 1, &lvl) < 0) {
-			snprintf(err, err_len, "[log] categories: bad entry '%s'", tok);
-			return -EINVAL;
-		}
-		smsr_log_set_level(cat, lvl);
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -90,7 +65,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (smsr_config_load(&cfg, path, err, sizeof(err)) < 0 || smsr_config_validate(&cfg, err, sizeof(err)) < 0 ||
-	    setup_logging(&cfg, err, sizeof(err)) < 0) {
+	    smsr_config_apply_logging(&cfg, "smsrd", err, sizeof(err)) < 0) {
 		fprintf(stderr, "smsrd: %s\n", err);
 		return 1;
 	}

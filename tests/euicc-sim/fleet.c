@@ -101,9 +101,9 @@ static int hex_nibble(char c)
 	return c - 'A' + 10;
 }
 
-static int derive_key(const struct sim_fleet_cfg *cfg, const char *label, uint32_t index, uint8_t out[SIM_KEY_LEN])
+static int derive_bytes(const struct sim_fleet_cfg *cfg, const char *label, uint32_t index, uint8_t *out, size_t len)
 {
-	uint8_t msg[8], md[EVP_MAX_MD_SIZE];
+	uint8_t msg[16], md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 	size_t ll = strlen(label);
 
@@ -112,11 +112,23 @@ static int derive_key(const struct sim_fleet_cfg *cfg, const char *label, uint32
 	msg[ll + 1] = (uint8_t)(index >> 16);
 	msg[ll + 2] = (uint8_t)(index >> 8);
 	msg[ll + 3] = (uint8_t)index;
-	if (!HMAC(EVP_sha256(), cfg->seed, (int)strlen(cfg->seed), msg, ll + 4, md, &md_len) || md_len < SIM_KEY_LEN)
+	if (!HMAC(EVP_sha256(), cfg->seed, (int)strlen(cfg->seed), msg, ll + 4, md, &md_len) || md_len < len)
 		return -EIO;
-	memcpy(out, md, SIM_KEY_LEN);
+	memcpy(out, md, len);
 	OPENSSL_cleanse(md, sizeof(md));
 	return 0;
+}
+
+static int derive_key(const struct sim_fleet_cfg *cfg, const char *label, uint32_t index, uint8_t out[SIM_KEY_LEN])
+{
+	return derive_bytes(cfg, label, index, out, SIM_KEY_LEN);
+}
+
+int sim_fleet_ecasd_sk(const struct sim_fleet_cfg *cfg, uint32_t index, uint8_t out[SIM_ECASD_SK_LEN])
+{
+	if (index >= SIM_FLEET_MAX)
+		return -EINVAL;
+	return derive_bytes(cfg, "ECASD", index, out, SIM_ECASD_SK_LEN);
 }
 
 int sim_fleet_identity(const struct sim_fleet_cfg *cfg, uint32_t index, struct sim_identity *out)

@@ -14,6 +14,9 @@
  *            HMAC-SHA256(key = the seed string's bytes, message = label ‖ index as 4 bytes big endian), with the
  *            ASCII labels "KIc", "KID" and "KIK" (no terminating NUL). Python:
  *            hmac.new(seed.encode(), b"KIc" + index.to_bytes(4, "big"), "sha256").digest()[:16]
+ *    ECASD   SK.ECASD.ECKA on P-256 = HMAC-SHA256(seed, "ECASD" ‖ index as 4 bytes big endian), all 32 bytes (as a
+ *            scalar; the chance that it is not below the curve order is about 2^-32). Derived on demand
+ *            (sim_fleet_ecasd_sk), not in struct sim_identity. The EUM's CERT.ECASD.ECKA certifies its public key.
  *    profiles  ISD-P A0000005591010FFFFFFFF8900001000 ENABLED (3F), fall-back attribute set, quota 65536;
  *              ISD-P A0000005591010FFFFFFFF8900001100 DISABLED (1F), quota 65536; implicit TARs 000010 and 000011.
  *            ICCID of profile k (0 or 1): "89490" ‖ k ‖ index zero-padded to 13 digits ‖ Luhn check digit
@@ -29,6 +32,7 @@
 
 #define SIM_EID_LEN 16			/*!< bytes */
 #define SIM_KEY_LEN 16			/*!< AES-128 */
+#define SIM_ECASD_SK_LEN 32		/*!< P-256 private scalar */
 #define SIM_MSISDN_MAX 15		/*!< digits */
 #define SIM_ICCID_MAX 20		/*!< digits */
 #define SIM_EID_PREFIX_MAX 20		/*!< nibbles, so at least 10 digits are left for the index */
@@ -84,6 +88,9 @@ int sim_fleet_msisdn(const struct sim_fleet_cfg *cfg, uint32_t index, char out[S
 
 /*! Derive the full identity of eUICC index. 0, -EINVAL (index out of range), -EIO (OpenSSL HMAC failed). */
 int sim_fleet_identity(const struct sim_fleet_cfg *cfg, uint32_t index, struct sim_identity *out);
+
+/*! SK.ECASD.ECKA of eUICC index (see above). 0, -EINVAL, -EIO. The caller wipes it after use. */
+int sim_fleet_ecasd_sk(const struct sim_fleet_cfg *cfg, uint32_t index, uint8_t out[SIM_ECASD_SK_LEN]);
 
 /*! Wipe the key bytes of an identity. */
 void sim_identity_wipe(struct sim_identity *id);

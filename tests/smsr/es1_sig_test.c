@@ -282,6 +282,15 @@ int main(void)
 	CHECK(res.from_keyinfo && strstr(res.eum_subject, "CN=Test EUM") && !res.eum_id_bound, "result: %s",
 	      res.eum_subject);
 	CHECK(!strstr(e->signature_xml, "URI="), "default Reference has no URI");
+	{
+		unsigned long h0, m0, h1, m1;
+
+		smsr_es1_sig_ctx_cache_stats(c, &h0, &m0);
+		CHECK_RC(smsr_es1_sig_verify(c, e, &res, why, sizeof(why)), 0);
+		smsr_es1_sig_ctx_cache_stats(c, &h1, &m1);
+		CHECK(h1 == h0 + 1 && m1 == m0 && strstr(res.eum_subject, "CN=Test EUM"),
+		      "second verification takes the EUM certificate from the cache (%lu/%lu hits)", h1, m1);
+	}
 
 	/* URI="" is accepted as "the EumSignedInfo"; external and XPointer URIs are refused, nothing is fetched */
 	CHECK_RC(s_verify_file(c, s_signed(ctx, "uri_empty", "-u ''", pki, "eum", eum_crt)), 0);
