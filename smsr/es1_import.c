@@ -17,11 +17,11 @@
 #define IMPORT_JOBS_MAX 64
 
 struct s_item {
-	uint64_t no;			/* 1-based position in the file */
-	struct smsr_eis *eis;		/* NULL: refused at decode */
+	uint64_t no;	      /* 1-based position in the file */
+	struct smsr_eis *eis; /* NULL: refused at decode */
 	struct smsr_es_result res;
 	char why[256];
-	int rc;				/* 0 accepted so far */
+	int rc; /* 0 accepted so far */
 };
 
 struct s_imp {
@@ -31,7 +31,7 @@ struct s_imp {
 	struct smsr_es1_import_stats *st;
 	struct s_item *items;
 	unsigned n, cap;
-	void *batch_ctx;		/* owns the batch's EIS */
+	void *batch_ctx; /* owns the batch's EIS */
 };
 
 struct s_job {
@@ -136,8 +136,8 @@ static void s_report(struct s_imp *imp, struct s_item *it)
 	if (it->eis)
 		proto_hex_encode_upper(it->eis->eid, SMSR_EID_LEN, eid);
 	if (it->eis)
-		LOG_EIS(it->eis->eid, DDB, LOGL_NOTICE, "import: EIS #%llu refused (%s): %s", (unsigned long long)it->no,
-			smsr_sc_name(r->code), it->why);
+		LOG_EIS(it->eis->eid, DDB, LOGL_NOTICE, "import: EIS #%llu refused (%s): %s",
+			(unsigned long long)it->no, smsr_sc_name(r->code), it->why);
 	else
 		LOGP(DDB, LOGL_NOTICE, "import: EIS #%llu refused (%s): %s", (unsigned long long)it->no,
 		     smsr_sc_name(r->code), it->why);
@@ -230,7 +230,7 @@ static int s_store_batch(struct s_imp *imp, char *err, size_t err_len)
 			return s_fail(err, err_len, rc, "store: %s", strerror(-rc));
 		for (i = 0; i < m; i++)
 			if (rcs[i] < 0)
-				imp->items[idx[i]].rc = rcs[i];	/* decided after the others are stored */
+				imp->items[idx[i]].rc = rcs[i]; /* decided after the others are stored */
 	}
 	for (i = 0; i < imp->n; i++) {
 		struct s_item *it = &imp->items[i];
@@ -283,8 +283,10 @@ static void s_decode(struct s_imp *imp, const struct smsr_es1_keys *keys, xmlNod
 		return;
 	}
 	snprintf(it->why, sizeof(it->why), "%.100s: %.150s", fe.path[0] ? fe.path : fe.elem, fe.msg);
-	s_refuse(it, fe.missing ? SMSR_SC_MISSING_ELEMENT : !strcmp(fe.elem, "Eid") ? SMSR_SC_EID_INVALID
-										    : SMSR_SC_EIS_INVALID,
+	s_refuse(it,
+		 fe.missing		   ? SMSR_SC_MISSING_ELEMENT
+		 : !strcmp(fe.elem, "Eid") ? SMSR_SC_EID_INVALID
+					   : SMSR_SC_EIS_INVALID,
 		 "Eis", "EIS content invalid");
 }
 

@@ -25,15 +25,15 @@
 struct smsr_db;
 
 struct smsr_es1_import_opts {
-	const char *eum_id;		/*!< the EUM delivering the file (Eum-id binding); NULL: any CI-chained EUM */
-	const char *smsr_id;		/*!< our entity id, written as Smsr-id */
-	unsigned jobs;			/*!< verification threads (0 or 1: the calling thread only) */
-	unsigned batch;			/*!< EIS per transaction (0: 512) */
-	FILE *report;			/*!< refusal lines (NULL: none) */
+	const char *eum_id;  /*!< the EUM delivering the file (Eum-id binding); NULL: any CI-chained EUM */
+	const char *smsr_id; /*!< our entity id, written as Smsr-id */
+	unsigned jobs;	     /*!< verification threads (0 or 1: the calling thread only) */
+	unsigned batch;	     /*!< EIS per transaction (0: 512) */
+	FILE *report;	     /*!< refusal lines (NULL: none) */
 };
 
 struct smsr_es1_import_stats {
-	uint64_t seen;			/*!< Eis elements in the file */
+	uint64_t seen; /*!< Eis elements in the file */
 	uint64_t imported;
 	uint64_t unchanged;
 	uint64_t refused;

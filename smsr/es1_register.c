@@ -31,15 +31,15 @@ int smsr_es1_register_check(const struct smsr_es1_sig_ctx *sig, struct smsr_eis 
 	if (rc == -ENOMEM || rc == -EIO)
 		return s_fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "signature check error", rc);
 	if (rc < 0 && sres.ecasd_failed)
-		return s_fail(res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignedInfo/Ecasd", "ECASD certificate verification failed",
-			      rc);
+		return s_fail(res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignedInfo/Ecasd",
+			      "ECASD certificate verification failed", rc);
 	if (rc < 0)
 		return s_fail(res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignature", "EUM signature verification failed", rc);
 	if (!sres.eum_id_bound && eum_id && (!eis->eum_id || strcmp(eis->eum_id, eum_id))) {
 		snprintf(why, why_len, "Eum-id %.64s is not the delivering EUM %.64s", eis->eum_id ? eis->eum_id : "",
 			 eum_id);
-		return s_fail(res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignedInfo/Eum-id", "Eum-id is not the requesting EUM",
-			      -EPERM);
+		return s_fail(res, SMSR_SC_EIS_SIGNATURE, "Eis/EumSignedInfo/Eum-id",
+			      "Eum-id is not the requesting EUM", -EPERM);
 	}
 	snprintf(why, why_len, "EumSignature valid (%s), %u ECASD certificate(s) valid", sres.eum_subject,
 		 sres.n_ecasd_certs);

@@ -35,7 +35,7 @@ void smsr_es1_register_store_result(int rc, struct smsr_es_result *res);
  *  keystore re-seals it under the master key. data is a struct smsr_es1_keys. -EPERM without a transport key. */
 struct smsr_es1_keys {
 	const struct ota_wrap_master *master;
-	struct ota_key *transport_key;		/*!< NULL: EIS carrying keys are refused */
+	struct ota_key *transport_key; /*!< NULL: EIS carrying keys are refused */
 };
 int smsr_es1_key_import(void *data, const struct smsr_eis_key_ref *ref, const uint8_t *value, size_t len, void *wctx,
 			uint8_t **wrapped, size_t *wrapped_len);

@@ -180,8 +180,8 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 		rc = smsr_es1_register_check(e->sig, req->eis, who->entity_id, e->d->cfg.entity_id, &res, why,
 					     sizeof(why));
 		if (rc < 0) {
-			LOG_EIS(req->eis->eid, DSOAP, LOGL_NOTICE, "RegisterEIS refused (%s): %s", smsr_sc_name(res.code),
-				why);
+			LOG_EIS(req->eis->eid, DSOAP, LOGL_NOTICE, "RegisterEIS refused (%s): %s",
+				smsr_sc_name(res.code), why);
 			break;
 		}
 		LOG_EIS(req->eis->eid, DSOAP, LOGL_INFO, "%s", why);

@@ -61,13 +61,15 @@ static const char *default_eum(const struct smsr_config *cfg)
 static int eis_import(void *ctx, const struct smsr_config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "eum", required_argument, NULL, 'e' }, { "any-eum", no_argument, NULL, 'a' },
-		{ "jobs", required_argument, NULL, 'j' }, { "batch", required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 },
+		{"eum", required_argument, NULL, 'e'},
+		{"any-eum", no_argument, NULL, 'a'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"batch", required_argument, NULL, 'b'},
+		{NULL, 0, NULL, 0},
 	};
-	struct smsr_es1_import_opts o = { .report = stdout, .smsr_id = cfg->entity_id };
+	struct smsr_es1_import_opts o = {.report = stdout, .smsr_id = cfg->entity_id};
 	struct smsr_es1_import_stats st;
-	struct smsr_es1_keys keys = { 0 };
+	struct smsr_es1_keys keys = {0};
 	struct smsr_es1_sig_ctx *sig = NULL;
 	struct ota_wrap_master *master;
 	struct smsr_db *db = NULL;
@@ -111,8 +113,9 @@ static int eis_import(void *ctx, const struct smsr_config *cfg, int argc, char *
 		return 2;
 	}
 	if (!any && !o.eum_id && !(o.eum_id = default_eum(cfg))) {
-		fprintf(stderr, "smsr-ctl: say which EUM delivered the file (--eum OID, or --any-eum): the configuration "
-				"does not have exactly one [requester] with role eum\n");
+		fprintf(stderr,
+			"smsr-ctl: say which EUM delivered the file (--eum OID, or --any-eum): the configuration "
+			"does not have exactly one [requester] with role eum\n");
 		return 2;
 	}
 	if (!cfg->ci_cert_file[0]) {
@@ -129,12 +132,12 @@ static int eis_import(void *ctx, const struct smsr_config *cfg, int argc, char *
 		return 3;
 	}
 	keys.master = master;
-	if (cfg->transport_key_file[0] && (rc = ota_key_load_file(ctx, cfg->transport_key_file,
-								  &keys.transport_key)) < 0) {
+	if (cfg->transport_key_file[0] &&
+	    (rc = ota_key_load_file(ctx, cfg->transport_key_file, &keys.transport_key)) < 0) {
 		fprintf(stderr, "smsr-ctl: transport key %s: %s\n", cfg->transport_key_file, proto_strerror(rc));
 		return 3;
 	}
-	rc = smsr_db_open(ctx, cfg->db_path, &(struct smsr_db_cfg){ .map_size = cfg->db_map_size }, &db);
+	rc = smsr_db_open(ctx, cfg->db_path, &(struct smsr_db_cfg){.map_size = cfg->db_map_size}, &db);
 	if (rc < 0) {
 		fprintf(stderr, "smsr-ctl: store %s: %s\n", cfg->db_path, proto_strerror(rc));
 		return 3;
@@ -156,7 +159,9 @@ static int eis_import(void *ctx, const struct smsr_config *cfg, int argc, char *
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *path = "/etc/m2m-sm/smsrd.conf";
 	struct smsr_config cfg;

@@ -31,7 +31,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: eis-sign [-i | -o OUT] [-u URI] [-n] [-c exc|inc] [-C CHAIN.crt] [-k] [-x YYYYMMDD] "
-		"[-U USAGE] [-B] EUM.key EUM.crt FILE\n");
+			"[-U USAGE] [-B] EUM.key EUM.crt FILE\n");
 	exit(2);
 }
 

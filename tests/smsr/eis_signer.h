@@ -17,23 +17,23 @@
 #include <openssl/x509.h>
 
 enum eis_signer_ecasd {
-	EIS_SIGNER_ECASD_ISSUE,		/*!< write a fresh CERT.ECASD.ECKA into the Ecasd (default) */
-	EIS_SIGNER_ECASD_KEEP,		/*!< leave the Ecasd as it is */
+	EIS_SIGNER_ECASD_ISSUE, /*!< write a fresh CERT.ECASD.ECKA into the Ecasd (default) */
+	EIS_SIGNER_ECASD_KEEP,	/*!< leave the Ecasd as it is */
 };
 
 /*! EUM credentials and signing options; talloc object, the OpenSSL objects are freed with it. */
 struct eis_signer {
-	EVP_PKEY *key;			/*!< SK.EUM.ECDSA */
-	X509 *cert;			/*!< CERT.EUM.ECDSA */
-	X509 *chain;			/*!< optional intermediate for KeyInfo */
-	const char *uri;		/*!< Reference URI, NULL: no attribute (SGP.02/njiwa) */
-	bool keyinfo;			/*!< put the EUM certificate (and chain) in KeyInfo; default true */
-	bool inclusive;			/*!< inclusive c14n instead of exclusive */
+	EVP_PKEY *key;	 /*!< SK.EUM.ECDSA */
+	X509 *cert;	 /*!< CERT.EUM.ECDSA */
+	X509 *chain;	 /*!< optional intermediate for KeyInfo */
+	const char *uri; /*!< Reference URI, NULL: no attribute (SGP.02/njiwa) */
+	bool keyinfo;	 /*!< put the EUM certificate (and chain) in KeyInfo; default true */
+	bool inclusive;	 /*!< inclusive c14n instead of exclusive */
 	enum eis_signer_ecasd ecasd;
-	char effective[9];		/*!< ECASD certificate dates, YYYYMMDD; defaults 20260101 / 20460101 */
+	char effective[9]; /*!< ECASD certificate dates, YYYYMMDD; defaults 20260101 / 20460101 */
 	char expiry[9];
-	uint16_t ecasd_usage;		/*!< key usage to certify (0x0080; other values for refusal tests) */
-	bool ecasd_bad_sig;		/*!< flip a bit of the ECASD certificate signature (refusal tests) */
+	uint16_t ecasd_usage; /*!< key usage to certify (0x0080; other values for refusal tests) */
+	bool ecasd_bad_sig;   /*!< flip a bit of the ECASD certificate signature (refusal tests) */
 };
 
 /*! Load the EUM key and certificate (PEM; they must match) and an optional chain certificate (NULL). */

@@ -62,7 +62,9 @@ static int s_export(void *data, const struct smsr_eis_key_ref *ref, const uint8_
 	out = talloc_size(ctx, (size_t)len + 16);
 	c = EVP_CIPHER_CTX_new();
 	rc = out && c && EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, k->tk, NULL) == 1 &&
-	     EVP_EncryptUpdate(c, out, &n, raw, len) == 1 && EVP_EncryptFinal_ex(c, out + n, &n2) == 1 ? 0 : -EIO;
+			     EVP_EncryptUpdate(c, out, &n, raw, len) == 1 && EVP_EncryptFinal_ex(c, out + n, &n2) == 1
+		     ? 0
+		     : -EIO;
 	EVP_CIPHER_CTX_free(c);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	if (rc)
@@ -74,8 +76,8 @@ static int s_export(void *data, const struct smsr_eis_key_ref *ref, const uint8_
 
 /* the Eis of fleet index under parent, signed */
 static void s_eis(void *tmp, const struct sim_fleet_cfg *cfg, uint32_t index, struct s_keys *k,
-		  const struct eis_signer *sg, const char *mno, const char *eum, const char *smsr, struct smsr_soap_bld *b,
-		  xmlNode *parent)
+		  const struct eis_signer *sg, const char *mno, const char *eum, const char *smsr,
+		  struct smsr_soap_bld *b, xmlNode *parent)
 {
 	struct smsr_eis_xml_opts o = {.view = SMSR_EIS_VIEW_FULL, .key_export = s_export, .key_data = k};
 	uint8_t sk[SIM_ECASD_SK_LEN];
@@ -90,7 +92,7 @@ static void s_eis(void *tmp, const struct sim_fleet_cfg *cfg, uint32_t index, st
 		die("fleet_eis_build", rc);
 	talloc_free(e->eum_id);
 	e->eum_id = talloc_strdup(e, eum);
-	e->signed_info_xml = NULL;		/* rebuilt from the fields, then signed */
+	e->signed_info_xml = NULL; /* rebuilt from the fields, then signed */
 	if ((rc = smsr_eis_xml_encode(b, parent, "Eis", e, &o, why, sizeof(why))) < 0) {
 		fprintf(stderr, "fleet-eis-xml: %s\n", why);
 		die("encoding the EIS", rc);
@@ -105,12 +107,12 @@ static void s_eis(void *tmp, const struct sim_fleet_cfg *cfg, uint32_t index, st
 		die("signing", rc);
 }
 
-#define ENV_HEAD \
-	"<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" " \
-	"xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">" \
-	"<env:Header><wsa:From><wsa:Address>http://eum.example?EntityId=%s</wsa:Address></wsa:From>" \
-	"<wsa:To>http://smsr.example</wsa:To><wsa:MessageID>urn:uuid:fleet-eis-xml-%u</wsa:MessageID>" \
-	"<wsa:Action>http://gsma.com/ES1/eUICCManagement/ES1-RegisterEISRequest</wsa:Action></env:Header>" \
+#define ENV_HEAD                                                                                                       \
+	"<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" "                                         \
+	"xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">"                                                          \
+	"<env:Header><wsa:From><wsa:Address>http://eum.example?EntityId=%s</wsa:Address></wsa:From>"                   \
+	"<wsa:To>http://smsr.example</wsa:To><wsa:MessageID>urn:uuid:fleet-eis-xml-%u</wsa:MessageID>"                 \
+	"<wsa:Action>http://gsma.com/ES1/eUICCManagement/ES1-RegisterEISRequest</wsa:Action></env:Header>"             \
 	"<env:Body/></env:Envelope>"
 
 int main(int argc, char **argv)
@@ -148,8 +150,8 @@ int main(int argc, char **argv)
 	if (!f || fread(k.tk, 1, sizeof(k.tk), f) != sizeof(k.tk))
 		die("the transport key file must hold 16 raw bytes", 0);
 	fclose(f);
-	if ((rc = ota_wrap_master_generate(ctx, &m)) < 0 || (rc = sim_fleet_cfg_init(&cfg, argv[optind + 3], NULL,
-										     NULL)) < 0)
+	if ((rc = ota_wrap_master_generate(ctx, &m)) < 0 ||
+	    (rc = sim_fleet_cfg_init(&cfg, argv[optind + 3], NULL, NULL)) < 0)
 		die("setup", rc);
 	k.m = m;
 	xmlInitParser();
@@ -166,7 +168,8 @@ int main(int argc, char **argv)
 			b.ns = xmlNewNs(body, BAD_CAST SMSR_NS_RPS, BAD_CAST "rps");
 			req = xmlNewChild(body, b.ns, BAD_CAST "ES1-RegisterEISRequest", NULL);
 			xmlNewChild(req, b.ns, BAD_CAST "FunctionCallIdentifier", BAD_CAST "fleet-eis-xml");
-			s_eis(tmp, &cfg, (uint32_t)i, &k, sg, argv[optind + 5], argv[optind + 6], argv[optind + 7], &b, req);
+			s_eis(tmp, &cfg, (uint32_t)i, &k, sg, argv[optind + 5], argv[optind + 6], argv[optind + 7], &b,
+			      req);
 			snprintf(path, sizeof(path), "%s/register-%lu.xml", dir, i);
 			if (xmlSaveFileEnc(path, doc, "UTF-8") < 0)
 				die(path, 0);
@@ -186,7 +189,8 @@ int main(int argc, char **argv)
 
 			if (!root || !xb)
 				die("out of memory", 0);
-			s_eis(tmp, &cfg, (uint32_t)i, &k, sg, argv[optind + 5], argv[optind + 6], argv[optind + 7], &b, root);
+			s_eis(tmp, &cfg, (uint32_t)i, &k, sg, argv[optind + 5], argv[optind + 6], argv[optind + 7], &b,
+			      root);
 			if (xmlNodeDump(xb, root->doc, xmlGetLastChild(root), 0, 0) < 0)
 				die("serialising", 0);
 			fprintf(f, "%s\n", (const char *)xmlBufferContent(xb));
