@@ -1102,6 +1102,7 @@ int smsr_eis_xml_decode(void *ctx, xmlNode *eis, const struct smsr_eis_xml_in *i
 			struct smsr_soap_field_err *err)
 {
 	static const struct smsr_eis_xml_in no_keys;
+	const struct smsr_profile *p;
 	struct s_dec d;
 	int rc;
 
@@ -1120,6 +1121,10 @@ int smsr_eis_xml_decode(void *ctx, xmlNode *eis, const struct smsr_eis_xml_in *i
 		talloc_free(d.e);
 		return rc;
 	}
+	/* EISType has no ISD-R address: the eUICC is reached at the MSISDN of its enabled profile until an
+	 * enable with a known MSISDN (or UpdateSubscriptionAddress) changes it */
+	if (!d.e->isdr_msisdn[0] && (p = smsr_eis_profile_enabled(d.e)))
+		snprintf(d.e->isdr_msisdn, sizeof(d.e->isdr_msisdn), "%s", p->msisdn);
 	*out = d.e;
 	return 0;
 }

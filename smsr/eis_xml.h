@@ -18,6 +18,8 @@
  *  handed, as received, to the caller's key_import callback (the keystore unwraps the transport encryption and
  *  wraps it at rest); the clear bytes are wiped and the attribute text in the parsed document is overwritten
  *  with zeros. EumSignedInfo and EumSignature are kept as canonical XML text in signed_info_xml/signature_xml.
+ *  isdr_msisdn (the eUICC's SMS address, which EISType does not carry) starts as the MSISDN of the enabled
+ *  profile.
  *
  *  Canonical form: Exclusive XML Canonicalization 1.0 without comments (http://www.w3.org/2001/10/xml-exc-c14n#)
  *  of each subtree. It is independent of the enclosing SOAP envelope (inclusive c14n would pull in the env/wsa

@@ -2,10 +2,13 @@
  * keys sealed under the SM-SR master key, in bulk import batches. Test and demo tooling (smsrd must not be running
  * on the same store).
  *   fleet-import DB_DIR MASTER_KEY_FILE SEED COUNT MNO_OID SMSR_OID
+ * DB_DIR "-": store nothing, only print (the fleet is registered another way, e.g. ES1 with fleet-eis-xml).
  * Prints the EID, MSISDN and ICCIDs of the first eUICCs, one `key=value` line each, for scripts. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <stdbool.h>
 #include <talloc.h>
 #include "tests/smsr/fleet_eis.h"
 #include "smsr/db.h"
@@ -18,7 +21,8 @@ int main(int argc, char **argv)
 	void *ctx = talloc_named_const(NULL, 0, "fleet-import");
 	struct ota_wrap_master *m;
 	struct sim_fleet_cfg cfg;
-	struct smsr_db *db;
+	struct smsr_db *db = NULL;
+	bool print_only;
 	unsigned long count, i, batch = 10000;
 	int rc;
 
@@ -26,9 +30,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: fleet-import DB_DIR MASTER_KEY_FILE SEED COUNT MNO_OID SMSR_OID\n");
 		return 2;
 	}
+	print_only = !strcmp(argv[1], "-");
+	if (print_only)
+		count = count < 4 ? count : 4;
 	if ((rc = ota_wrap_master_load(ctx, argv[2], &m)) < 0 ||
 	    (rc = sim_fleet_cfg_init(&cfg, argv[3], NULL, NULL)) < 0 ||
-	    (rc = smsr_db_open(ctx, argv[1], NULL, &db)) < 0) {
+	    (!print_only && (rc = smsr_db_open(ctx, argv[1], NULL, &db)) < 0)) {
 		fprintf(stderr, "fleet-import: %s\n", proto_strerror(rc));
 		return 1;
 	}
@@ -48,7 +55,7 @@ int main(int argc, char **argv)
 				       eis[j]->profiles[1].iccid);
 			}
 		}
-		rc = smsr_db_eis_import(db, (const struct smsr_eis *const *)eis, n, NULL);
+		rc = print_only ? 0 : smsr_db_eis_import(db, (const struct smsr_eis *const *)eis, n, NULL);
 		if (rc < 0)
 			goto fail;
 		talloc_free(tmp);

@@ -10,10 +10,13 @@ top=${TOP_SRCDIR:-$here/../..}
 smsrd=${SMSRD:-../smsr/smsrd}
 sim=${EUICC_SIM:-euicc-sim/euicc-sim}
 import=${FLEET_IMPORT:-smsr/fleet-import}
+gen=${FLEET_EIS_XML:-smsr/fleet-eis-xml}
+ctl=${SMSR_CTL:-../smsr/smsr-ctl}
 data=$top/tests/smsr/data
 run=$(mktemp -d /tmp/smsrd_e2e.XXXXXX)
 seed=e2e$$
 mno=1.3.6.1.4.1.99999.20
+eum=1.3.6.1.4.1.99999.30
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -35,7 +38,12 @@ es4=$(freeport) mo=$(freeport) cb=$(freeport)
 	{ cat "$run/kannel-up.log"; echo "smsrd_e2e_test.sh: 0 checks passed, 1 failed"; exit 1; }
 . "$run/kannel/env"
 mkdir -p "$run/db"
-"$import" "$run/db" "$run/pki/smsr-master.key" "$seed" 3 "$mno" 1.3.6.1.4.1.99999.10 >"$run/fleet" ||
+# the fleet arrives as an EUM file (signed EIS, ECASD certificates, keys under the transport key) and is onboarded
+# with smsr-ctl eis import, so everything below runs on keys re-sealed from the transport key
+head -c 16 /dev/urandom >"$run/transport.key" && chmod 600 "$run/transport.key"
+"$gen" -o "$run/fleet.xml" "$run/pki/eum.key" "$run/pki/eum.crt" "$run/transport.key" "$seed" 3 "$mno" "$eum" \
+	1.3.6.1.4.1.99999.10 || { echo "fleet-eis-xml failed"; exit 1; }
+"$import" - "$run/pki/smsr-master.key" "$seed" 3 "$mno" 1.3.6.1.4.1.99999.10 >"$run/fleet" ||
 	{ echo "fleet-import failed"; exit 1; }
 . "$run/fleet"
 cat >"$run/smsrd.conf" <<CONF
@@ -46,6 +54,8 @@ path = $run/db
 map-size = 64M
 [keystore]
 master-key-file = $run/pki/smsr-master.key
+transport-key-file = $run/transport.key
+ci-cert-file = $run/pki/ci.crt
 [es4]
 listen = 127.0.0.1:$es4
 tls-cert = $run/pki/smsr-tls.crt
@@ -68,7 +78,13 @@ entity-id = $mno
 role = mno
 tls-subject = $(sed -n 's/^mno1 //p' "$run/pki/subjects")
 callback-url = http://127.0.0.1:$cb/es4
+[requester eum1]
+entity-id = $eum
+role = eum
+tls-subject = $(sed -n 's/^eum1-client //p' "$run/pki/subjects")
 CONF
+out=$("$ctl" -c "$run/smsrd.conf" eis import "$run/fleet.xml" 2>&1)
+check "fleet onboarded with smsr-ctl eis import (signatures verified)" grep -q "seen=3 imported=3 unchanged=0 refused=0" <<<"$out"
 
 "$sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet 3 --seed "$seed" --duration 240 --notif-delay 300 \
 	--stats-file "$run/sim.stats" >"$run/sim.log" 2>&1 &
