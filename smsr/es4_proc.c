@@ -487,8 +487,15 @@ static void start_es5(struct op *o)
 	}
 	rc = exchange(o, f, &a, false);
 	talloc_free(aids);
-	if (rc < 0)
+	if (rc < 0) {
 		decide(o, SMSR_EXEC_FAILED, SMSR_SC_PROVIDER_ERROR, NULL, 0, proto_strerror(rc));
+		return;
+	}
+	/* ValidityPeriod: a command still waiting to reach Kannel when it elapses is withdrawn (EXPIRED) */
+	if (o->hdr.deadline) {
+		long left = (long)(o->hdr.deadline - time(NULL)) * 1000 + 1000;
+		arm(o, left > 0 ? left : 0);
+	}
 }
 
 /* ---- EIS updates ------------------------------------------------------------------------------------------------- */
@@ -655,6 +662,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	switch (o->hdr.state) {
 	case ST_WAIT_NOTIF:
 		decide(o, SMSR_EXEC_FAILED, SMSR_SC_EUICC_ERROR, NULL, 0, "no notification from the eUICC in time");
+		break;
+	case ST_ES5:
+		/* the validity period elapsed: withdraw the command if it never reached Kannel (on_es5 then decides
+		 * EXPIRED, and o may be gone); otherwise the card may run it and its answer decides */
+		if (smsr_ota_cancel(o->p->d->ota, o->hdr.eid, o->id) == -EINPROGRESS)
+			LOG_EIS(o->hdr.eid, DPROTO, LOGL_NOTICE,
+				"op %llu: validity period elapsed after the command reached Kannel; waiting for the eUICC",
+				(unsigned long long)o->id);
 		break;
 	case ST_CALLBACK:
 		send_callback(o);

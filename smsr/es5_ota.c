@@ -44,6 +44,7 @@ struct exch {
 	unsigned attempt;		/* attempts that reached Kannel */
 	unsigned unsent;		/* segments of the current attempt Kannel did not take yet */
 	bool attempt_unreachable;	/* Kannel could not be reached for the current attempt */
+	bool reached;			/* Kannel took a segment of some attempt: the card may execute it */
 	uint64_t cntr[MAX_ATTEMPTS];	/* counter of each attempt */
 	unsigned n_cntr;
 	struct ota_sec sec;		/* ISD-R keys, unwrapped for this exchange */
@@ -216,8 +217,24 @@ static void on_kannel(enum smsr_kannel_result res, int code, const char *reply, 
 		}
 		if (res == SMSR_KANNEL_UNREACHABLE)
 			x->attempt_unreachable = true;
+		if (res == SMSR_KANNEL_ACCEPTED)
+			x->reached = true;
 	}
 	talloc_free(k);
+}
+
+int smsr_ota_cancel(struct smsr_ota *ota, const uint8_t eid[16], uint64_t opid)
+{
+	struct exch *x = find_exch(ota, eid, opid);
+
+	if (!x)
+		return -ENOENT;
+	if (x->reached)
+		return -EINPROGRESS;
+	LOG_EIS(eid, DOTA, LOGL_NOTICE, "op %llu: cancelled in %s, nothing reached Kannel", (unsigned long long)opid,
+		exch_state_names[x->state]);
+	finish(x, -ECANCELED, NULL);
+	return 0;
 }
 
 static int send_attempt(struct exch *x)

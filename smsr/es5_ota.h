@@ -54,6 +54,12 @@ int smsr_ota_new(void *ctx, struct event_base *base, struct smsr_db *db, const s
 int smsr_ota_send(struct smsr_ota *ota, const uint8_t eid[16], const uint8_t *script, size_t len, uint64_t opid,
 		  smsr_ota_done_cb done, void *data);
 
+/*! Withdraw the exchange of opid if no SMS of it ever reached Kannel (still queued behind another exchange, or
+ *  every attempt so far found Kannel unreachable): its done callback runs now with -ECANCELED and 0 is returned.
+ *  -EINPROGRESS: Kannel took an SMS of it, the card may execute it, so it runs to its end; -ENOENT: no such
+ *  exchange. Used when a ValidityPeriod elapses. */
+int smsr_ota_cancel(struct smsr_ota *ota, const uint8_t eid[16], uint64_t opid);
+
 /*! An MO from the Kannel listener (the caller has parsed it). */
 void smsr_ota_mo(struct smsr_ota *ota, const struct smsr_kannel_mo *mo);
 /*! A DLR from the Kannel listener. */
