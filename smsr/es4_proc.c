@@ -668,7 +668,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		 * EXPIRED, and o may be gone); otherwise the card may run it and its answer decides */
 		if (smsr_ota_cancel(o->p->d->ota, o->hdr.eid, o->id) == -EINPROGRESS)
 			LOG_EIS(o->hdr.eid, DPROTO, LOGL_NOTICE,
-				"op %llu: validity period elapsed after the command reached Kannel; waiting for the eUICC",
+				"op %llu: validity period elapsed after the command reached Kannel; the eUICC decides",
 				(unsigned long long)o->id);
 		break;
 	case ST_CALLBACK:
