@@ -67,8 +67,11 @@ struct opdata {
 	bool internal; /* started by the SM-SR itself (POL2 auto-delete): no callback */
 };
 
+#define PROC_BUCKETS 4096
+
 struct op {
-	LIST_ENTRY(op) entry;
+	LIST_ENTRY(op) by_id;	/* bucket of id in smsr_proc.ids */
+	LIST_ENTRY(op) by_eid;	/* bucket of the EID in smsr_proc.eids */
 	struct smsr_proc *p;
 	uint64_t id;
 	struct smsr_db_op_hdr hdr;
@@ -82,7 +85,9 @@ struct smsr_proc {
 	struct smsrd *d;
 	struct smsr_http_client *http;
 	struct smsr_soap_entity self;
-	LIST_HEAD(, op) ops;
+	/* operations in memory, hashed by id and by EID: lookups stay O(1) with 50k-meter batches in flight */
+	LIST_HEAD(, op) ids[PROC_BUCKETS];
+	LIST_HEAD(, op) eids[PROC_BUCKETS];
 };
 
 /* ---- journal record ------------------------------------------------------------------------------------- */
@@ -230,11 +235,26 @@ static void op_state(struct op *o, enum op_state st)
 
 /* ---- helpers ------------------------------------------------------------------------------------------------ */
 
+static unsigned id_bucket(uint64_t id)
+{
+	return (unsigned)((id * 0x9E3779B97F4A7C15ull) >> 52) % PROC_BUCKETS;
+}
+
+static unsigned eid_bucket(const uint8_t eid[16])
+{
+	uint32_t h = 2166136261u;
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ eid[i]) * 16777619u;
+	return h % PROC_BUCKETS;
+}
+
 static struct op *op_by_id(struct smsr_proc *p, uint64_t id)
 {
 	struct op *o;
 
-	LIST_FOREACH(o, &p->ops, entry)
+	LIST_FOREACH(o, &p->ids[id_bucket(id)], by_id)
 	if (o->id == id)
 		return o;
 	return NULL;
@@ -244,7 +264,7 @@ static struct op *op_busy(struct smsr_proc *p, const uint8_t eid[16])
 {
 	struct op *o;
 
-	LIST_FOREACH(o, &p->ops, entry)
+	LIST_FOREACH(o, &p->eids[eid_bucket(eid)], by_eid)
 	if (!memcmp(o->hdr.eid, eid, 16) && o->hdr.state < ST_CALLBACK)
 		return o;
 	return NULL;
@@ -256,7 +276,7 @@ static struct op *op_waiting_notif(struct smsr_proc *p, const uint8_t eid[16])
 {
 	struct op *o;
 
-	LIST_FOREACH(o, &p->ops, entry)
+	LIST_FOREACH(o, &p->eids[eid_bucket(eid)], by_eid)
 	if (!memcmp(o->hdr.eid, eid, 16) && !o->d.internal &&
 	    (o->hdr.state == ST_WAIT_NOTIF ||
 	     (o->hdr.state == ST_ES5 &&
@@ -267,12 +287,13 @@ static struct op *op_waiting_notif(struct smsr_proc *p, const uint8_t eid[16])
 
 static void op_free(struct op *o)
 {
-	LIST_REMOVE(o, entry);
 	talloc_free(o);
 }
 
 static int op_destructor(struct op *o)
 {
+	LIST_REMOVE(o, by_id);
+	LIST_REMOVE(o, by_eid);
 	if (o->timer)
 		event_free(o->timer);
 	return 0;
@@ -691,7 +712,8 @@ static struct op *op_new(struct smsr_proc *p, uint64_t id, const struct smsr_db_
 	o->d = *d;
 	o->timer = evtimer_new(p->d->base, on_timer, o);
 	talloc_set_destructor(o, op_destructor);
-	LIST_INSERT_HEAD(&p->ops, o, entry);
+	LIST_INSERT_HEAD(&p->ids[id_bucket(id)], o, by_id);
+	LIST_INSERT_HEAD(&p->eids[eid_bucket(h->eid)], o, by_eid);
 	return o;
 }
 
@@ -1016,7 +1038,10 @@ int smsr_proc_new(void *ctx, struct smsrd *d, struct smsr_proc **out)
 	if (!p)
 		return -ENOMEM;
 	p->d = d;
-	LIST_INIT(&p->ops);
+	for (unsigned i = 0; i < PROC_BUCKETS; i++) {
+		LIST_INIT(&p->ids[i]);
+		LIST_INIT(&p->eids[i]);
+	}
 	p->self.address = talloc_asprintf(p, "https://%s/es4", d->cfg.es4_listen);
 	p->self.entity_id = d->cfg.entity_id;
 	p->self.entity_name = d->cfg.entity_name;

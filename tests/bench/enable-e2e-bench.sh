@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# enable_e2e against Kannel's own capacity, in one run on one configuration (issue 3 §9). Everything on 127.0.0.1.
+#   1. Kannel alone (kannel.conf.in, MO and DLR callbacks to mo-sink):
+#      kannel_raw_mt_per_s  COUNT binary MT through sendsms with smsrd's parameters (kannel-blast), counted when the
+#                           fake SMSC (euicc-sim) has them (bearerbox access log);
+#      kannel_raw_mo_per_s  COUNT MO from euicc-sim (first-attach declarations, one SMS each) reaching mo-sink.
+#   Every rate is the steady state: 80% of the messages over the time from the 10% mark to the 90% mark.
+#   2. A fresh Kannel from the same template with smsrd and euicc-sim: OPS EnableProfile requests, one per card,
+#      32 in flight (enable-bench); enable_mt_sms_per_op / enable_mo_sms_per_op from the bearerbox access log.
+#   enable_e2e_vs_kannel_bound = enable_e2e_per_s / min(raw_mt / mt_per_op, raw_mo / mo_per_op); goal >= 0.9.
+# usage: enable-e2e-bench.sh BUILD_DIR [OPS] [COUNT]
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$1 ops=${2:-1000} count=${3:-3000}
+run=$(mktemp -d /tmp/enable-e2e-bench.XXXXXX)
+mno=1.3.6.1.4.1.99999.20
+cleanup() {
+	local p
+	for p in ${SIM:-} ${SINK:-} ${SMSRD:-}; do kill "$p" 2>/dev/null; done
+	for p in ${SIM:-} ${SINK:-} ${SMSRD:-}; do wait "$p" 2>/dev/null; done
+	"$top/tests/kannel/kannel-down" "$run/k1" >/dev/null 2>&1
+	"$top/tests/kannel/kannel-down" "$run/k2" >/dev/null 2>&1
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$run"
+}
+trap cleanup EXIT
+freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
+# steady-state rate of lines matching pattern appearing in file: 80% of count over the time from the 10% mark to
+# the 90% mark (no start-up, connection or drain effects); empty when count is not reached within seconds
+window_rate() { # file pattern count seconds
+	local i c a="" z=""
+	for i in $(seq $(($4 * 100))); do
+		c=$(grep -c "$2" "$1" 2>/dev/null)
+		[ -z "$a" ] && [ "${c:-0}" -ge $(($3 / 10)) ] && a=$(now)
+		[ "${c:-0}" -ge $(($3 * 9 / 10)) ] && { z=$(now); break; }
+		sleep 0.01
+	done
+	[ -n "$z" ] && [ -n "$a" ] || return 1
+	rate $(($3 * 8 / 10)) "$a" "$z"
+}
+"$top/scripts/gen-test-pki" "$run/pki" >/dev/null || exit 1
+
+# ---- 1. Kannel's own capacity
+"$build/tests/euicc-sim/mo-sink" --out "$run/sink.lines" --port-file "$run/sink.port" --duration 3600 >/dev/null &
+SINK=$!
+for _ in $(seq 100); do [ -s "$run/sink.port" ] && break; sleep 0.05; done
+sp=$(cat "$run/sink.port")
+"$top/tests/kannel/kannel-up" "$run/k1" --mo-url "http://127.0.0.1:$sp/mo" >"$run/k1.log" 2>&1 || { cat "$run/k1.log"; exit 1; }
+. "$run/k1/env"
+"$build/tests/euicc-sim/euicc-sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$ops" --seed bench --duration 0 \
+	-q >"$run/sim1.log" 2>&1 &
+SIM=$!
+sleep 1
+"$build/tests/bench/kannel-blast" "$KANNEL_SENDSMS_URL" "$KANNEL_SENDSMS_USER" "$KANNEL_SENDSMS_PASSWORD" \
+	"http://127.0.0.1:$sp/dlr" bench "$ops" "$count" 32 >"$run/blast.out" &
+BLAST=$!
+raw_mt=$(window_rate "$KANNEL_DIR/bearerbox-access.log" "Sent SMS" "$count" 300) ||
+	{ echo "bench: MT not all delivered"; exit 1; }
+wait "$BLAST" || { cat "$run/blast.out"; exit 1; }
+kill "$SIM"; wait "$SIM" 2>/dev/null
+"$build/tests/euicc-sim/euicc-sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$count" --seed bench2 \
+	--first-attach "$count" --notif-delay 0 --notif-max-sends 1 --duration 0 -q >"$run/sim2.log" 2>&1 &
+SIM=$!
+raw_mo=$(window_rate "$run/sink.lines" "^/mo?" "$count" 300) || { echo "bench: MO not all received"; exit 1; }
+kill "$SIM"; wait "$SIM" 2>/dev/null
+SIM=
+"$top/tests/kannel/kannel-down" "$run/k1" >/dev/null 2>&1
+kill "$SINK"; wait "$SINK" 2>/dev/null
+SINK=
+
+# ---- 2. EnableProfile end to end through a fresh Kannel of the same template
+es4=$(freeport) mo=$(freeport) cb=$(freeport)
+"$top/tests/kannel/kannel-up" "$run/k2" --mo-url "http://127.0.0.1:$mo/mo" >"$run/k2.log" 2>&1 || { cat "$run/k2.log"; exit 1; }
+. "$run/k2/env"
+mkdir -p "$run/db"
+"$build/tests/smsr/fleet-import" "$run/db" "$run/pki/smsr-master.key" bench "$ops" "$mno" 1.3.6.1.4.1.99999.10 \
+	>/dev/null || exit 1
+cat >"$run/smsrd.conf" <<CONF
+[smsr]
+entity-id = 1.3.6.1.4.1.99999.10
+[db]
+path = $run/db
+map-size = 1G
+[keystore]
+master-key-file = $run/pki/smsr-master.key
+[es4]
+listen = 127.0.0.1:$es4
+tls-cert = $run/pki/smsr-tls.crt
+tls-key = $run/pki/smsr-tls.key
+tls-ca = $run/pki/tls-ca.crt
+[kannel]
+sendsms-url = $KANNEL_SENDSMS_URL
+username = $KANNEL_SENDSMS_USER
+password = $KANNEL_SENDSMS_PASSWORD
+mo-listen = 127.0.0.1:$mo
+mo-url = http://127.0.0.1:$mo
+[es5]
+por-timeout = 20s
+notification-timeout = 120s
+[log]
+level = notice
+[requester mno1]
+entity-id = $mno
+role = mno
+tls-subject = $(sed -n 's/^mno1 //p' "$run/pki/subjects")
+callback-url = http://127.0.0.1:$cb/cb
+CONF
+"$build/tests/euicc-sim/euicc-sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$ops" --seed bench --duration 0 \
+	--notif-delay 0 -q >"$run/sim3.log" 2>&1 &
+SIM=$!
+"$build/smsr/smsrd" -c "$run/smsrd.conf" >"$run/smsrd.log" 2>&1 &
+SMSRD=$!
+for _ in $(seq 100); do [ -n "$(ss -Hltn sport = :"$es4")" ] && break; sleep 0.1; done
+sleep 1
+"$build/tests/bench/enable-bench" "https://127.0.0.1:$es4/es4" "$run/pki" bench "$ops" 32 "$mno" "$cb" 600 \
+	>"$run/enable.out"
+erc=$?
+cat "$run/enable.out"
+[ $erc -eq 0 ] || echo "bench: enable-bench reported failures (see enable_e2e_failed)" >&2
+mt=$(grep -c "Sent SMS" "$KANNEL_DIR/bearerbox-access.log")
+mo_n=$(grep -c "Receive SMS" "$KANNEL_DIR/bearerbox-access.log")
+e2e=$(sed -n 's/^enable_e2e_per_s=//p' "$run/enable.out")
+echo "enable_mt_sms_per_op=$(awk -v a="$mt" -v n="$ops" 'BEGIN { printf "%.2f", a / n }')"
+echo "enable_mo_sms_per_op=$(awk -v a="$mo_n" -v n="$ops" 'BEGIN { printf "%.2f", a / n }')"
+echo "kannel_raw_mt_per_s=$raw_mt"
+echo "kannel_raw_mo_per_s=$raw_mo"
+awk -v e="$e2e" -v mt="$raw_mt" -v mo="$raw_mo" -v a="$mt" -v b="$mo_n" -v n="$ops" 'BEGIN {
+	bmt = mt / (a / n); bmo = mo / (b / n); bound = bmt < bmo ? bmt : bmo
+	printf "enable_kannel_bound_per_s=%.1f\n", bound
+	printf "enable_e2e_vs_kannel_bound=%.2f\n", e / bound
+}'
+exit $erc
