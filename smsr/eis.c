@@ -431,3 +431,13 @@ bool smsr_eis_equal(const struct smsr_eis *a, const struct smsr_eis *b)
 	       a->imei_len <= sizeof(a->imei) && mem_eq(a->imei, a->imei_len, b->imei, b->imei_len) &&
 	       str_eq(a->last_attach, b->last_attach) && a->handover_pending == b->handover_pending;
 }
+
+uint32_t smsr_eid_hash(const uint8_t eid[SMSR_EID_LEN])
+{
+	uint32_t h = 2166136261u;
+	unsigned i;
+
+	for (i = 0; i < SMSR_EID_LEN; i++)
+		h = (h ^ eid[i]) * 16777619u;
+	return h;
+}

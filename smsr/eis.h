@@ -232,3 +232,6 @@ bool smsr_profile_pol2_auto_delete(const struct smsr_profile *p, enum smsr_pol2_
 struct smsr_eis *smsr_eis_dup(void *ctx, const struct smsr_eis *e);
 /*! Field-by-field equality (tests, round trips). */
 bool smsr_eis_equal(const struct smsr_eis *a, const struct smsr_eis *b);
+
+/*! FNV-1a of an EID, for in-memory hash tables keyed by eUICC. */
+uint32_t smsr_eid_hash(const uint8_t eid[SMSR_EID_LEN]);

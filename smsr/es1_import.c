@@ -39,20 +39,6 @@ struct s_job {
 	unsigned first, step;
 };
 
-static int s_fail(char *err, size_t err_len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *err, size_t err_len, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 static bool s_is_eis(xmlTextReaderPtr rd)
 {
 	const xmlChar *ns, *name;
@@ -99,7 +85,7 @@ static int s_precheck(const char *path, uint64_t *n_eis, char *err, size_t err_l
 	*n_eis = 0;
 	rd = s_open(path, &rc);
 	if (!rd)
-		return s_fail(err, err_len, rc, "%s: %s", path, strerror(-rc));
+		return smsr_errf(err, err_len, rc, "%s: %s", path, strerror(-rc));
 	while ((ret = xmlTextReaderRead(rd)) == 1) {
 		if (xmlTextReaderNodeType(rd) == XML_READER_TYPE_DOCUMENT_TYPE) {
 			ret = -2;
@@ -109,10 +95,10 @@ static int s_precheck(const char *path, uint64_t *n_eis, char *err, size_t err_l
 			(*n_eis)++;
 	}
 	if (ret == -2)
-		rc = s_fail(err, err_len, -EBADMSG, "%s: DOCTYPE not allowed (line %d)", path,
+		rc = smsr_errf(err, err_len, -EBADMSG, "%s: DOCTYPE not allowed (line %d)", path,
 			    xmlTextReaderGetParserLineNumber(rd));
 	else if (ret < 0)
-		rc = s_fail(err, err_len, -EBADMSG, "%s: not well-formed XML (near line %d)", path,
+		rc = smsr_errf(err, err_len, -EBADMSG, "%s: not well-formed XML (near line %d)", path,
 			    xmlTextReaderGetParserLineNumber(rd));
 	xmlFreeTextReader(rd);
 	return rc;
@@ -227,7 +213,7 @@ static int s_store_batch(struct s_imp *imp, char *err, size_t err_len)
 			break;
 		}
 		if (rc != -EEXIST && rc != -EINVAL)
-			return s_fail(err, err_len, rc, "store: %s", strerror(-rc));
+			return smsr_errf(err, err_len, rc, "store: %s", strerror(-rc));
 		for (i = 0; i < m; i++)
 			if (rcs[i] < 0)
 				imp->items[idx[i]].rc = rcs[i]; /* decided after the others are stored */
@@ -313,7 +299,7 @@ int smsr_es1_import_file(struct smsr_db *db, const struct smsr_es1_sig_ctx *sig,
 		talloc_free(imp.items);
 		if (rd)
 			xmlFreeTextReader(rd);
-		return s_fail(err, err_len, rc ? rc : -ENOMEM, "%s: %s", path, strerror(rc ? -rc : ENOMEM));
+		return smsr_errf(err, err_len, rc ? rc : -ENOMEM, "%s: %s", path, strerror(rc ? -rc : ENOMEM));
 	}
 	ret = xmlTextReaderRead(rd);
 	while (ret == 1) {
@@ -331,13 +317,13 @@ int smsr_es1_import_file(struct smsr_db *db, const struct smsr_es1_sig_ctx *sig,
 		ret = xmlTextReaderNext(rd);
 	}
 	if (rc == 0 && ret < 0)
-		rc = s_fail(err, err_len, -EBADMSG, "%s: changed while being read (near line %d)", path,
+		rc = smsr_errf(err, err_len, -EBADMSG, "%s: changed while being read (near line %d)", path,
 			    xmlTextReaderGetParserLineNumber(rd));
 	if (rc == 0)
 		rc = s_flush(&imp, err, err_len);
 	xmlFreeTextReader(rd);
 	talloc_free(imp.items);
 	if (rc == 0 && st->seen != n_eis)
-		rc = s_fail(err, err_len, -EBADMSG, "%s: changed while being read", path);
+		rc = smsr_errf(err, err_len, -EBADMSG, "%s: changed while being read", path);
 	return rc;
 }

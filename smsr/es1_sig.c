@@ -22,6 +22,7 @@
 #include "proto/errors.h"
 #include "proto/gp_cert.h"
 #include "smsr/es1_sig.h"
+#include "smsr/logging.h"
 #include "smsr/soap.h"
 
 #define ALG_EXC_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
@@ -59,20 +60,6 @@ struct smsr_es1_sig_ctx {
 	struct s_eum_cache *cache;	/* mutable behind the const context: guarded by its lock */
 };
 
-static int s_fail(char *err, size_t err_len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *err, size_t err_len, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /*
  * Trust context
  */
@@ -98,12 +85,12 @@ static int s_load_pem(const char *path, X509 **out, char *err, size_t err_len)
 
 	*out = NULL;
 	if (!f)
-		return s_fail(err, err_len, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path, strerror(errno));
+		return smsr_errf(err, err_len, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path, strerror(errno));
 	*out = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	ERR_clear_error();
 	if (!*out)
-		return s_fail(err, err_len, -EBADMSG, "%s: not a PEM certificate", path);
+		return smsr_errf(err, err_len, -EBADMSG, "%s: not a PEM certificate", path);
 	return 0;
 }
 
@@ -124,12 +111,12 @@ static int s_load_dir(struct smsr_es1_sig_ctx *c, const char *dir, char *err, si
 
 	d = opendir(dir);
 	if (!d)
-		return s_fail(err, err_len, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", dir, strerror(errno));
+		return smsr_errf(err, err_len, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", dir, strerror(errno));
 	while (!rc && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || (!s_has_suffix(de->d_name, ".crt") && !s_has_suffix(de->d_name, ".pem")))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path)) {
-			rc = s_fail(err, err_len, -EINVAL, "%s: path too long", dir);
+			rc = smsr_errf(err, err_len, -EINVAL, "%s: path too long", dir);
 			break;
 		}
 		rc = s_load_pem(path, &x, err, err_len);
@@ -150,7 +137,7 @@ int smsr_es1_sig_ctx_new(void *ctx, const char *ci_cert_file, const char *eum_ce
 
 	*out = NULL;
 	if (!ci_cert_file || !*ci_cert_file)
-		return s_fail(err, err_len, -EINVAL, "no CI certificate file");
+		return smsr_errf(err, err_len, -EINVAL, "no CI certificate file");
 	c = talloc_zero(ctx, struct smsr_es1_sig_ctx);
 	if (!c)
 		return -ENOMEM;
@@ -170,7 +157,7 @@ int smsr_es1_sig_ctx_new(void *ctx, const char *ci_cert_file, const char *eum_ce
 	if (rc)
 		goto fail;
 	if (X509_check_ca(c->ci) < 1) {
-		rc = s_fail(err, err_len, -EINVAL, "%s: not a CA certificate", ci_cert_file);
+		rc = smsr_errf(err, err_len, -EINVAL, "%s: not a CA certificate", ci_cert_file);
 		goto fail;
 	}
 	if (!X509_STORE_add_cert(c->store, c->ci)) {
@@ -424,9 +411,9 @@ static int s_c14n_alg(struct s_sig *s, const xmlNode *n, const char *what, int *
 	if (enveloped)
 		*enveloped = false;
 	if (!alg)
-		return present ? -ENOMEM : s_fail(s->err, s->err_len, -EBADMSG, "%s without Algorithm", what);
+		return present ? -ENOMEM : smsr_errf(s->err, s->err_len, -EBADMSG, "%s without Algorithm", what);
 	if (s_first(n))
-		return s_fail(s->err, s->err_len, -ENOTSUP, "%s parameters (e.g. InclusiveNamespaces) not supported",
+		return smsr_errf(s->err, s->err_len, -ENOTSUP, "%s parameters (e.g. InclusiveNamespaces) not supported",
 			      what);
 	if (!strcmp(alg, ALG_EXC_C14N))
 		*mode = XML_C14N_EXCLUSIVE_1_0;
@@ -435,7 +422,7 @@ static int s_c14n_alg(struct s_sig *s, const xmlNode *n, const char *what, int *
 	else if (enveloped && !strcmp(alg, ALG_ENVELOPED))
 		*enveloped = true;
 	else
-		return s_fail(s->err, s->err_len, -ENOTSUP, "%s %.100s not supported", what, alg);
+		return smsr_errf(s->err, s->err_len, -ENOTSUP, "%s %.100s not supported", what, alg);
 	return 0;
 }
 
@@ -453,14 +440,14 @@ static int s_check_uri(struct s_sig *s, const xmlNode *ref, const xmlNode *si_ro
 	if (!uri)
 		return -ENOMEM;
 	if (uri[0] != '#' || !uri[1] || !strncmp(uri, "#xpointer(", 10))
-		return s_fail(s->err, s->err_len, -ENOTSUP, "Reference URI \"%.80s\" refused (only none, \"\" or #id)",
-			      uri);
+		return smsr_errf(s->err, s->err_len, -ENOTSUP,
+				 "Reference URI \"%.80s\" refused (only none, \"\" or #id)", uri);
 	for (i = 0; i < sizeof(id_attrs) / sizeof(id_attrs[0]); i++) {
 		id = s_attr(s->tmp, si_root, id_attrs[i], &present);
 		if (id && !strcmp(id, uri + 1))
 			return 0;
 	}
-	return s_fail(s->err, s->err_len, -ENOTSUP, "Reference URI \"%.80s\" is not the EumSignedInfo", uri);
+	return smsr_errf(s->err, s->err_len, -ENOTSUP, "Reference URI \"%.80s\" is not the EumSignedInfo", uri);
 }
 
 static int s_parse_reference(struct s_sig *s, const xmlNode *ref, const xmlNode *si_root)
@@ -477,31 +464,31 @@ static int s_parse_reference(struct s_sig *s, const xmlNode *ref, const xmlNode 
 	if (s_is(n, SMSR_NS_DSIG, "Transforms")) {
 		t = s_first(n);
 		if (!t)
-			return s_fail(s->err, s->err_len, -EBADMSG, "empty Transforms");
+			return smsr_errf(s->err, s->err_len, -EBADMSG, "empty Transforms");
 		for (; t; t = s_next(t)) {
 			if (!s_is(t, SMSR_NS_DSIG, "Transform"))
-				return s_fail(s->err, s->err_len, -EBADMSG, "unexpected element in Transforms");
+				return smsr_errf(s->err, s->err_len, -EBADMSG, "unexpected element in Transforms");
 			rc = s_c14n_alg(s, t, "Transform", &mode, &env);
 			if (rc)
 				return rc;
 			if (env)
 				continue;	/* EumSignature is never inside EumSignedInfo */
 			if (have_c14n)
-				return s_fail(s->err, s->err_len, -ENOTSUP, "more than one c14n Transform");
+				return smsr_errf(s->err, s->err_len, -ENOTSUP, "more than one c14n Transform");
 			have_c14n = true;
 			s->ref_mode = mode;
 		}
 		n = s_next(n);
 	}
 	if (!s_is(n, SMSR_NS_DSIG, "DigestMethod"))
-		return s_fail(s->err, s->err_len, -EBADMSG, "Reference without DigestMethod");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "Reference without DigestMethod");
 	alg = s_attr(s->tmp, n, "Algorithm", &present);
 	if (!alg || strcmp(alg, ALG_SHA256))
-		return s_fail(s->err, s->err_len, -ENOTSUP, "DigestMethod %.100s not supported (SHA-256 only)",
+		return smsr_errf(s->err, s->err_len, -ENOTSUP, "DigestMethod %.100s not supported (SHA-256 only)",
 			      alg ? alg : "(none)");
 	n = s_next(n);
 	if (!s_is(n, SMSR_NS_DSIG, "DigestValue") || s_next(n))
-		return s_fail(s->err, s->err_len, -EBADMSG, "Reference: DigestValue missing or followed by junk");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "Reference: DigestValue missing or followed by junk");
 	v = s_text(s->tmp, n);
 	if (!v)
 		return -ENOMEM;
@@ -509,7 +496,7 @@ static int s_parse_reference(struct s_sig *s, const xmlNode *ref, const xmlNode 
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc || s->digest_len != 32)
-		return s_fail(s->err, s->err_len, -EBADMSG, "DigestValue is not base64 of 32 bytes");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "DigestValue is not base64 of 32 bytes");
 	return 0;
 }
 
@@ -525,20 +512,20 @@ static int s_parse_signed_info(struct s_sig *s, const xmlNode *si, const xmlNode
 		if (rc)
 			return rc;
 	} else {
-		return s_fail(s->err, s->err_len, -EBADMSG, "SignedInfo without CanonicalizationMethod");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "SignedInfo without CanonicalizationMethod");
 	}
 	n = s_next(n);
 	if (!s_is(n, SMSR_NS_DSIG, "SignatureMethod"))
-		return s_fail(s->err, s->err_len, -EBADMSG, "SignedInfo without SignatureMethod");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "SignedInfo without SignatureMethod");
 	alg = s_attr(s->tmp, n, "Algorithm", &present);
 	if (!alg || strcmp(alg, ALG_ECDSA_SHA256) || s_first(n))
-		return s_fail(s->err, s->err_len, -ENOTSUP, "SignatureMethod %.100s not supported (ecdsa-sha256 only)",
-			      alg ? alg : "(none)");
+		return smsr_errf(s->err, s->err_len, -ENOTSUP,
+				 "SignatureMethod %.100s not supported (ecdsa-sha256 only)", alg ? alg : "(none)");
 	n = s_next(n);
 	if (!s_is(n, SMSR_NS_DSIG, "Reference"))
-		return s_fail(s->err, s->err_len, -EBADMSG, "SignedInfo without Reference");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "SignedInfo without Reference");
 	if (s_next(n))
-		return s_fail(s->err, s->err_len, -ENOTSUP, "SignedInfo must hold exactly one Reference");
+		return smsr_errf(s->err, s->err_len, -ENOTSUP, "SignedInfo must hold exactly one Reference");
 	return s_parse_reference(s, n, si_root);
 }
 
@@ -555,9 +542,9 @@ static int s_add_cert(struct s_sig *s, const xmlNode *n)
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc || len > 65536)
-		return s_fail(s->err, s->err_len, -EBADMSG, "X509Certificate is not base64 DER");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "X509Certificate is not base64 DER");
 	if (s->n_der > MAX_KEYINFO_CERTS)
-		return s_fail(s->err, s->err_len, -EBADMSG, "too many certificates in KeyInfo");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "too many certificates in KeyInfo");
 	s->der[s->n_der] = der;
 	s->der_len[s->n_der++] = len;
 	return 0;
@@ -597,7 +584,7 @@ static int s_keyinfo_certs(const struct smsr_es1_sig_ctx *c, struct s_sig *s, st
 		if (!x || p != s->der[i] + s->der_len[i]) {
 			X509_free(x);
 			ERR_clear_error();
-			return s_fail(s->err, s->err_len, -EBADMSG, "X509Certificate is not one DER certificate");
+			return smsr_errf(s->err, s->err_len, -EBADMSG, "X509Certificate is not one DER certificate");
 		}
 		if (!i) {
 			s->cert = x;
@@ -636,17 +623,17 @@ static int s_parse_signature(struct s_sig *s, xmlNode *root, const xmlNode *si_r
 	int rc;
 
 	if (!s_is(root, SMSR_NS_RPS, "EumSignature") && !s_is(root, SMSR_NS_DSIG, "Signature"))
-		return s_fail(s->err, s->err_len, -EBADMSG, "not an EumSignature / ds:Signature");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "not an EumSignature / ds:Signature");
 	n = s_first(root);
 	if (!s_is(n, SMSR_NS_DSIG, "SignedInfo"))
-		return s_fail(s->err, s->err_len, -EBADMSG, "Signature without SignedInfo");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "Signature without SignedInfo");
 	s->signed_info = (xmlNode *)n;
 	rc = s_parse_signed_info(s, n, si_root);
 	if (rc)
 		return rc;
 	n = s_next(n);
 	if (!s_is(n, SMSR_NS_DSIG, "SignatureValue"))
-		return s_fail(s->err, s->err_len, -EBADMSG, "Signature without SignatureValue");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "Signature without SignatureValue");
 	v = s_text(s->tmp, n);
 	if (!v)
 		return -ENOMEM;
@@ -654,7 +641,7 @@ static int s_parse_signature(struct s_sig *s, xmlNode *root, const xmlNode *si_r
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc)
-		return s_fail(s->err, s->err_len, -EBADMSG, "SignatureValue is not base64");
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "SignatureValue is not base64");
 	n = s_next(n);
 	if (s_is(n, SMSR_NS_DSIG, "KeyInfo")) {
 		rc = s_parse_keyinfo(s, n);
@@ -664,7 +651,7 @@ static int s_parse_signature(struct s_sig *s, xmlNode *root, const xmlNode *si_r
 	}
 	for (; n; n = s_next(n))
 		if (!s_is(n, SMSR_NS_DSIG, "Object"))
-			return s_fail(s->err, s->err_len, -EBADMSG, "unexpected element in Signature");
+			return smsr_errf(s->err, s->err_len, -EBADMSG, "unexpected element in Signature");
 	return 0;
 }
 
@@ -684,10 +671,10 @@ static int s_ecdsa_verify_rs(struct s_sig *s, EVP_PKEY *pk, const uint8_t *data,
 	int der_len, rc = -ENOMEM, ok;
 
 	if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC)
-		return s_fail(s->err, s->err_len, -EKEYREJECTED, "EUM certificate key is not an EC key");
+		return smsr_errf(s->err, s->err_len, -EKEYREJECTED, "EUM certificate key is not an EC key");
 	half = ((size_t)EVP_PKEY_get_bits(pk) + 7) / 8;
 	if (!half || rs_len != 2 * half)
-		return s_fail(s->err, s->err_len, -EBADMSG, "%s is %zu bytes, want %zu (raw r||s)", what, rs_len,
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "%s is %zu bytes, want %zu (raw r||s)", what, rs_len,
 			      2 * half);
 	r = BN_bin2bn(rs, (int)half, NULL);
 	ss = BN_bin2bn(rs + half, (int)half, NULL);
@@ -702,11 +689,11 @@ static int s_ecdsa_verify_rs(struct s_sig *s, EVP_PKEY *pk, const uint8_t *data,
 	if (der_len <= 0 || !md)
 		goto out;
 	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) != 1) {
-		rc = s_fail(s->err, s->err_len, -EKEYREJECTED, "EUM key unusable for ECDSA");
+		rc = smsr_errf(s->err, s->err_len, -EKEYREJECTED, "EUM key unusable for ECDSA");
 		goto out;
 	}
 	ok = EVP_DigestVerify(md, der, (size_t)der_len, data, len);
-	rc = ok == 1 ? 0 : s_fail(s->err, s->err_len, -EKEYREJECTED, "%s does not verify", what);
+	rc = ok == 1 ? 0 : smsr_errf(s->err, s->err_len, -EKEYREJECTED, "%s does not verify", what);
 out:
 	ERR_clear_error();
 	EVP_MD_CTX_free(md);
@@ -724,7 +711,7 @@ static int s_check_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s, X509 
 	int ok, e, rc = 0;
 
 	if (!X509_cmp(cert, c->ci))
-		return s_fail(s->err, s->err_len, -ENOKEY, "signed with the CI certificate, not an EUM certificate");
+		return smsr_errf(s->err, s->err_len, -ENOKEY, "signed with the CI certificate, not an EUM certificate");
 	xc = X509_STORE_CTX_new();
 	if (!xc)
 		return -ENOMEM;
@@ -752,11 +739,11 @@ static int s_check_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s, X509 
 			rc = -ENOKEY;
 			break;
 		}
-		rc = s_fail(s->err, s->err_len, rc, "EUM certificate not accepted: %s (depth %d)",
+		rc = smsr_errf(s->err, s->err_len, rc, "EUM certificate not accepted: %s (depth %d)",
 			    X509_verify_cert_error_string(e), X509_STORE_CTX_get_error_depth(xc));
 	} else if ((X509_get_extension_flags(cert) & EXFLAG_KUSAGE) &&
 		   !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE)) {
-		rc = s_fail(s->err, s->err_len, -ENOKEY, "EUM certificate keyUsage lacks digitalSignature");
+		rc = smsr_errf(s->err, s->err_len, -ENOKEY, "EUM certificate keyUsage lacks digitalSignature");
 	}
 	X509_STORE_CTX_free(xc);
 	ERR_clear_error();
@@ -784,7 +771,7 @@ static int s_check_eum_id(struct s_sig *s, X509 *cert, const char *eum_id, bool 
 	GENERAL_NAMES_free(gns);
 	ERR_clear_error();
 	if (any && !*bound)
-		return s_fail(s->err, s->err_len, -EKEYREJECTED, "Eum-id %.64s is not named by the EUM certificate",
+		return smsr_errf(s->err, s->err_len, -EKEYREJECTED, "Eum-id %.64s is not named by the EUM certificate",
 			      eum_id ? eum_id : "(none)");
 	return 0;
 }
@@ -813,28 +800,28 @@ static int s_check_ecasd_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s,
 
 	rc = proto_gp_cert_decode(&gc, ce->value, ce->len);
 	if (rc < 0)
-		return s_fail(s->err, s->err_len, -EBADMSG, "ECASD certificate %u is not a GP '7F21' certificate (%s)",
-			      no, proto_strerror(rc));
+		return smsr_errf(s->err, s->err_len, -EBADMSG,
+				 "ECASD certificate %u is not a GP '7F21' certificate (%s)", no, proto_strerror(rc));
 	usage = gc.key_usage.len == 2 ? (unsigned)gc.key_usage.p[0] << 8 | gc.key_usage.p[1] : 0;
 	if (!(usage & SMSR_ECASD_KEY_USAGE_KEY_AGREEMENT))
-		return s_fail(s->err, s->err_len, -EKEYREJECTED,
+		return smsr_errf(s->err, s->err_len, -EKEYREJECTED,
 			      "ECASD certificate %u: key usage is not key agreement ('0080')", no);
 	*curve = gc.has_curve_ref ? gc.curve_ref : PROTO_EC_REF_P256;
 	rc = proto_gp_cert_pubkey(s->tmp, &gc, PROTO_EC_REF_P256, &pk);
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc == -PROTO_E_UNSUPPORTED)
-		return s_fail(s->err, s->err_len, -ENOTSUP, "ECASD certificate %u: curve %02X not supported", no,
+		return smsr_errf(s->err, s->err_len, -ENOTSUP, "ECASD certificate %u: curve %02X not supported", no,
 			      *curve);
 	if (rc < 0)
-		return s_fail(s->err, s->err_len, -EBADMSG, "ECASD certificate %u: public key is not a point of %s", no,
-			      proto_ec_ref_name(*curve));
+		return smsr_errf(s->err, s->err_len, -EBADMSG, "ECASD certificate %u: public key is not a point of %s",
+				 no, proto_ec_ref_name(*curve));
 	talloc_free(pk);
 	if (gc.effective_date && today < gc.effective_date)
-		return s_fail(s->err, s->err_len, -EKEYEXPIRED, "ECASD certificate %u not valid before %u", no,
+		return smsr_errf(s->err, s->err_len, -EKEYEXPIRED, "ECASD certificate %u not valid before %u", no,
 			      gc.effective_date);
 	if (today > gc.expiry_date)
-		return s_fail(s->err, s->err_len, -EKEYEXPIRED, "ECASD certificate %u expired on %u", no,
+		return smsr_errf(s->err, s->err_len, -EKEYEXPIRED, "ECASD certificate %u expired on %u", no,
 			      gc.expiry_date);
 	return s_ecdsa_verify_rs(s, eum, gc.signed_data.p, gc.signed_data.len, gc.signature.p, gc.signature.len,
 				 "ECASD certificate signature");
@@ -857,7 +844,7 @@ static int s_check_ecasd(const struct smsr_es1_sig_ctx *c, struct s_sig *s, cons
 		}
 	}
 	if (!n)
-		return s_fail(s->err, s->err_len, -ENOKEY, "the ECASD carries no CERT.ECASD.ECKA");
+		return smsr_errf(s->err, s->err_len, -ENOKEY, "the ECASD carries no CERT.ECASD.ECKA");
 	res->n_ecasd_certs = n;
 	return 0;
 }
@@ -928,9 +915,9 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 	if (err && err_len)
 		err[0] = '\0';
 	if (!c || !e)
-		return s_fail(err, err_len, -EINVAL, "no trust context or EIS");
+		return smsr_errf(err, err_len, -EINVAL, "no trust context or EIS");
 	if (!e->signed_info_xml || !e->signature_xml)
-		return s_fail(err, err_len, -EINVAL, "EIS has no EumSignedInfo/EumSignature text");
+		return smsr_errf(err, err_len, -EINVAL, "EIS has no EumSignedInfo/EumSignature text");
 	s = talloc_zero(NULL, struct s_sig);
 	if (!s)
 		return -ENOMEM;
@@ -946,17 +933,17 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 
 	rc = smsr_soap_parse_fragment(s, e->signed_info_xml, strlen(e->signed_info_xml), NULL, &h_si, &si_doc, &perr);
 	if (rc) {
-		rc = rc == -ENOMEM ? rc : s_fail(err, err_len, -EBADMSG, "EumSignedInfo: %s", perr.text);
+		rc = rc == -ENOMEM ? rc : smsr_errf(err, err_len, -EBADMSG, "EumSignedInfo: %s", perr.text);
 		goto out;
 	}
 	si_root = xmlDocGetRootElement(si_doc);
 	if (!s_is(si_root, SMSR_NS_RPS, "EumSignedInfo")) {
-		rc = s_fail(err, err_len, -EBADMSG, "stored EumSignedInfo is not rps:EumSignedInfo");
+		rc = smsr_errf(err, err_len, -EBADMSG, "stored EumSignedInfo is not rps:EumSignedInfo");
 		goto out;
 	}
 	rc = smsr_soap_parse_fragment(s, e->signature_xml, strlen(e->signature_xml), NULL, &h_sig, &sig_doc, &perr);
 	if (rc) {
-		rc = rc == -ENOMEM ? rc : s_fail(err, err_len, -EBADMSG, "EumSignature: %s", perr.text);
+		rc = rc == -ENOMEM ? rc : smsr_errf(err, err_len, -EBADMSG, "EumSignature: %s", perr.text);
 		goto out;
 	}
 	rc = s_parse_signature(s, xmlDocGetRootElement(sig_doc), si_root);
@@ -966,7 +953,7 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 	/* Reference: digest of the canonical EumSignedInfo */
 	rc = smsr_soap_c14n(s, si_root, s->ref_mode, &ref_c14n, &ref_len);
 	if (rc) {
-		rc = rc == -ENOMEM ? rc : s_fail(err, err_len, rc, "EumSignedInfo cannot be canonicalised");
+		rc = rc == -ENOMEM ? rc : smsr_errf(err, err_len, rc, "EumSignedInfo cannot be canonicalised");
 		goto out;
 	}
 	if (!EVP_Digest(ref_c14n, ref_len, md, &md_len, EVP_sha256(), NULL) || md_len != sizeof(md)) {
@@ -975,14 +962,14 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 		goto out;
 	}
 	if (CRYPTO_memcmp(md, s->digest, sizeof(md))) {
-		rc = s_fail(err, err_len, -EKEYREJECTED, "DigestValue does not match EumSignedInfo");
+		rc = smsr_errf(err, err_len, -EKEYREJECTED, "DigestValue does not match EumSignedInfo");
 		goto out;
 	}
 
 	/* SignatureValue over the canonical SignedInfo */
 	rc = smsr_soap_c14n(s, s->signed_info, s->si_mode, &si_c14n, &si_len);
 	if (rc) {
-		rc = rc == -ENOMEM ? rc : s_fail(err, err_len, rc, "SignedInfo cannot be canonicalised");
+		rc = rc == -ENOMEM ? rc : smsr_errf(err, err_len, rc, "SignedInfo cannot be canonicalised");
 		goto out;
 	}
 	if (s->n_der) {
@@ -996,7 +983,7 @@ int smsr_es1_sig_verify(const struct smsr_es1_sig_ctx *c, const struct smsr_eis 
 		goto out;
 	}
 	if (!sk_X509_num(c->eums)) {
-		rc = s_fail(err, err_len, -ENOKEY, "no EUM certificate in KeyInfo and none configured");
+		rc = smsr_errf(err, err_len, -ENOKEY, "no EUM certificate in KeyInfo and none configured");
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(c->eums); i++) {

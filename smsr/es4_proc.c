@@ -242,12 +242,7 @@ static unsigned id_bucket(uint64_t id)
 
 static unsigned eid_bucket(const uint8_t eid[16])
 {
-	uint32_t h = 2166136261u;
-	unsigned i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ eid[i]) * 16777619u;
-	return h % PROC_BUCKETS;
+	return smsr_eid_hash(eid) % PROC_BUCKETS;
 }
 
 static struct op *op_by_id(struct smsr_proc *p, uint64_t id)

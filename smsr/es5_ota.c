@@ -74,12 +74,7 @@ struct smsr_ota {
 
 static unsigned hash_eid(const uint8_t eid[16])
 {
-	uint32_t h = 2166136261u;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ eid[i]) * 16777619u;
-	return h % NBUCKETS;
+	return smsr_eid_hash(eid) % NBUCKETS;
 }
 
 static struct slot *slot_find(struct smsr_ota *ota, const uint8_t eid[16], bool create)

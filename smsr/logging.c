@@ -1,5 +1,6 @@
 /* Category logging (see logging.h). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -161,4 +162,16 @@ const char *smsr_log_eid(const uint8_t eid[16])
 	memcpy(b, "EID ", 4);
 	proto_hex_encode(eid, 16, b + 4);
 	return b;
+}
+
+int smsr_errf(char *err, size_t err_len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && err_len) {
+		va_start(ap, fmt);
+		vsnprintf(err, err_len, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
 }

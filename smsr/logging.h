@@ -61,3 +61,7 @@ const char *smsr_log_eid(const uint8_t eid[16]);
 /*! A line about one transaction (operation id / FunctionCallIdentifier). */
 #define LOG_TXN(txn, cat, level, fmt, ...) \
 	do { if (smsr_log_enabled(cat, level)) smsr_log(cat, level, txn, fmt, ##__VA_ARGS__); } while (0)
+
+/*! Write a one-line reason into err (when err is not NULL and err_len > 0) and return rc: the "fail with a
+ *  reason" step of functions that report why to their caller's log line. */
+int smsr_errf(char *err, size_t err_len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

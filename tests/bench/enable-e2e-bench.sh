@@ -23,7 +23,7 @@ cleanup() {
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$run"
 }
 trap cleanup EXIT
-freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$top/tests/smsr/lib.sh"
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
 # steady-state rate of lines matching pattern appearing in file: 80% of count over the time from the 10% mark to
@@ -76,36 +76,8 @@ es4=$(freeport) mo=$(freeport) cb=$(freeport)
 mkdir -p "$run/db"
 "$build/tests/smsr/fleet-import" "$run/db" "$run/pki/smsr-master.key" bench "$ops" "$mno" 1.3.6.1.4.1.99999.10 \
 	>/dev/null || exit 1
-cat >"$run/smsrd.conf" <<CONF
-[smsr]
-entity-id = 1.3.6.1.4.1.99999.10
-[db]
-path = $run/db
-map-size = 1G
-[keystore]
-master-key-file = $run/pki/smsr-master.key
-[es4]
-listen = 127.0.0.1:$es4
-tls-cert = $run/pki/smsr-tls.crt
-tls-key = $run/pki/smsr-tls.key
-tls-ca = $run/pki/tls-ca.crt
-[kannel]
-sendsms-url = $KANNEL_SENDSMS_URL
-username = $KANNEL_SENDSMS_USER
-password = $KANNEL_SENDSMS_PASSWORD
-mo-listen = 127.0.0.1:$mo
-mo-url = http://127.0.0.1:$mo
-[es5]
-por-timeout = 20s
-notification-timeout = 120s
-[log]
-level = notice
-[requester mno1]
-entity-id = $mno
-role = mno
-tls-subject = $(sed -n 's/^mno1 //p' "$run/pki/subjects")
-callback-url = http://127.0.0.1:$cb/cb
-CONF
+MAP_SIZE=1G POR_TIMEOUT=20s NOTIF_TIMEOUT=120s LOG_LEVEL=notice CALLBACK_URL=http://127.0.0.1:$cb/cb \
+	smsrd_conf "$run/smsrd.conf" </dev/null
 "$build/tests/euicc-sim/euicc-sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$ops" --seed bench --duration 0 \
 	--notif-delay 0 -q >"$run/sim3.log" 2>&1 &
 SIM=$!

@@ -33,7 +33,8 @@ cleanup() {
 	[ -n "${BATCH_KEEP:-}" ] || rm -rf "$run"
 }
 trap cleanup EXIT
-freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$top/tests/smsr/lib.sh"
+up() { start_smsrd "$smsrd" "$run/smsrd.conf" "$run/smsrd.log"; }
 
 "$top/scripts/gen-test-pki" "$run/pki" >/dev/null || exit 1
 es4=$(freeport) mo=$(freeport) cb=$(freeport)
@@ -43,53 +44,14 @@ es4=$(freeport) mo=$(freeport) cb=$(freeport)
 mkdir -p "$run/db"
 "$import" "$run/db" "$run/pki/smsr-master.key" "$seed" "$n" "$mno" 1.3.6.1.4.1.99999.10 >/dev/null ||
 	{ echo "fleet-import failed"; exit 1; }
-cat >"$run/smsrd.conf" <<CONF
-[smsr]
-entity-id = 1.3.6.1.4.1.99999.10
-[db]
-path = $run/db
-map-size = 64M
-[keystore]
-master-key-file = $run/pki/smsr-master.key
-[es4]
-listen = 127.0.0.1:$es4
-tls-cert = $run/pki/smsr-tls.crt
-tls-key = $run/pki/smsr-tls.key
-tls-ca = $run/pki/tls-ca.crt
-[kannel]
-sendsms-url = $KANNEL_SENDSMS_URL
-username = $KANNEL_SENDSMS_USER
-password = $KANNEL_SENDSMS_PASSWORD
-mo-listen = 127.0.0.1:$mo
-mo-url = http://127.0.0.1:$mo
-[es5]
-por-timeout = 4s
-retries = 3
-notification-timeout = 60s
-[log]
-timestamps = no
-[requester mno1]
-entity-id = $mno
-role = mno
-tls-subject = $(sed -n 's/^mno1 //p' "$run/pki/subjects")
-callback-url = http://127.0.0.1:$cb/es4
-CONF
+POR_TIMEOUT=4s RETRIES=3 NOTIF_TIMEOUT=60s CALLBACK_URL=http://127.0.0.1:$cb/es4 smsrd_conf "$run/smsrd.conf" </dev/null
 
 "$sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$n" --seed "$seed" --duration 0 --notif-delay 200 \
 	--stats-file "$run/sim.stats" >"$run/sim.log" 2>&1 &
 SIM=$!
 python3 "$top/tests/smsr/cb_sink.py" "$cb" "$run/callbacks" 600 &
 SINK=$!
-start_smsrd() {
-	"$smsrd" -c "$run/smsrd.conf" >>"$run/smsrd.log" 2>&1 &
-	PID=$!
-	for _ in $(seq 100); do
-		[ -n "$(ss -Hltn sport = :"$es4")" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-check "smsrd starts" start_smsrd
+check "smsrd starts" up
 
 # identities of the fleet (EID, ICCIDs), as euicc-sim derives them
 "$sim" --print-identity --seed "$seed" --index 0 --count "$n" >"$run/ids"
@@ -153,12 +115,12 @@ wait "$PID" 2>/dev/null
 wait "$LOOP"
 LOOP=
 check "A: some requests found smsrd gone" grep -qv " 202$" "$run/codes-a"
-check "A: smsrd restarts after kill -9 during the submissions" start_smsrd
+check "A: smsrd restarts after kill -9 during the submissions" up
 check "A: every request not answered before is accepted on retry (same FunctionCallIdentifier)" resubmit a
 wait_results a $((n / 3)) 120
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
-check "A: smsrd restarts after kill -9 with commands in flight" start_smsrd
+check "A: smsrd restarts after kill -9 with commands in flight" up
 check "A: all $n operations complete" wait_results a "$n" 180
 sleep 2
 check "A: each exactly once, EXECUTED_SUCCESS" each_once a ES4-EnableProfileResponse

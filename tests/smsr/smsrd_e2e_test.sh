@@ -30,7 +30,8 @@ cleanup() {
 	rm -rf "$run"
 }
 trap cleanup EXIT
-freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$top/tests/smsr/lib.sh"
+up() { start_smsrd "$smsrd" "$run/smsrd.conf" "$run/smsrd.log"; }
 
 "$top/scripts/gen-test-pki" "$run/pki" || exit 1
 es4=$(freeport) mo=$(freeport) cb=$(freeport)
@@ -46,38 +47,8 @@ head -c 16 /dev/urandom >"$run/transport.key" && chmod 600 "$run/transport.key"
 "$import" - "$run/pki/smsr-master.key" "$seed" 3 "$mno" 1.3.6.1.4.1.99999.10 >"$run/fleet" ||
 	{ echo "fleet-import failed"; exit 1; }
 . "$run/fleet"
-cat >"$run/smsrd.conf" <<CONF
-[smsr]
-entity-id = 1.3.6.1.4.1.99999.10
-[db]
-path = $run/db
-map-size = 64M
-[keystore]
-master-key-file = $run/pki/smsr-master.key
-transport-key-file = $run/transport.key
-ci-cert-file = $run/pki/ci.crt
-[es4]
-listen = 127.0.0.1:$es4
-tls-cert = $run/pki/smsr-tls.crt
-tls-key = $run/pki/smsr-tls.key
-tls-ca = $run/pki/tls-ca.crt
-[kannel]
-sendsms-url = $KANNEL_SENDSMS_URL
-username = $KANNEL_SENDSMS_USER
-password = $KANNEL_SENDSMS_PASSWORD
-mo-listen = 127.0.0.1:$mo
-mo-url = http://127.0.0.1:$mo
-[es5]
-por-timeout = 5s
-retries = 2
-notification-timeout = 30s
-[log]
-timestamps = no
-[requester mno1]
-entity-id = $mno
-role = mno
-tls-subject = $(sed -n 's/^mno1 //p' "$run/pki/subjects")
-callback-url = http://127.0.0.1:$cb/es4
+KEYSTORE_EXTRA="transport-key-file = $run/transport.key
+ci-cert-file = $run/pki/ci.crt" CALLBACK_URL=http://127.0.0.1:$cb/es4 smsrd_conf "$run/smsrd.conf" <<CONF
 [requester eum1]
 entity-id = $eum
 role = eum
@@ -91,16 +62,7 @@ check "fleet onboarded with smsr-ctl eis import (signatures verified)" grep -q "
 SIM=$!
 python3 "$top/tests/smsr/cb_sink.py" "$cb" "$run/callbacks" 240 &
 SINK=$!
-start_smsrd() {
-	"$smsrd" -c "$run/smsrd.conf" >>"$run/smsrd.log" 2>&1 &
-	PID=$!
-	for _ in $(seq 100); do
-		[ -n "$(ss -Hltn sport = :"$es4")" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-check "smsrd starts" start_smsrd
+check "smsrd starts" up
 
 req() { # template, fcid, eid, iccid -> request file
 	sed -e "s#EntityId=1.3.6.1.4.1.99901#EntityId=$mno#" -e "s#<rps:FunctionCallIdentifier>[^<]*#<rps:FunctionCallIdentifier>$2#" \
@@ -199,7 +161,7 @@ r=$(post)
 check "Enable before the crash accepted" test "$(cat "$run/code")" = 202
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
-check "smsrd restarts" start_smsrd
+check "smsrd restarts" up
 check "the operation completes after the restart" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 4 60
 sleep 2
 check "exactly once" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 4
