@@ -552,6 +552,29 @@ int proto_gp_es5_delete_profile(struct proto_buf *b, const uint8_t *isdp_aid, si
 	return proto_gp_delete(b, PROTO_GP_DELETE_SGP02_ISDP, isdp_aid, aid_len, NULL, 0);
 }
 
+int proto_gp_es5_master_delete(struct proto_buf *b, const uint8_t *isdp_aid, size_t aid_len,
+			       const struct proto_gp_delete_token *t)
+{
+	struct cmd c;
+	size_t crt;
+	int rc;
+
+	if (!aid_ok(isdp_aid, aid_len, false) || !t || !t->sin_len || !t->sdin_len || !t->provider_id_len ||
+	    !t->token_id_len || !t->token_len || !t->sin || !t->sdin || !t->provider_id || !t->token_id || !t->token)
+		return -EINVAL;
+	if ((rc = cmd_begin(b, &c, PROTO_GP_INS_DELETE, 0, PROTO_GP_DELETE_SGP02_ISDP)) < 0)
+		return rc;
+	proto_tlv_put(b, PROTO_GP_TAG_AID, isdp_aid, aid_len);
+	crt = proto_tlv_open(b, PROTO_GP_TAG_TOKEN_CRT);
+	proto_tlv_put(b, PROTO_GP_TAG_SD_PROVIDER, t->sin, t->sin_len);
+	proto_tlv_put(b, PROTO_GP_TAG_SD_IMAGE, t->sdin, t->sdin_len);
+	proto_tlv_put(b, PROTO_GP_TAG_APP_PROVIDER, t->provider_id, t->provider_id_len);
+	proto_tlv_put(b, PROTO_GP_TAG_TOKEN_ID, t->token_id, t->token_id_len);
+	proto_tlv_close(b, crt);
+	proto_tlv_put(b, PROTO_GP_TAG_DELETE_TOKEN, t->token, t->token_len);
+	return cmd_end(b, &c, true);
+}
+
 int proto_gp_es5_finalise_isdr_handover(struct proto_buf *b, const struct proto_gp_key_range *keys, size_t n_keys)
 {
 	if (!n_keys)

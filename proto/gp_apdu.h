@@ -157,6 +157,12 @@ enum proto_gp_tag {
 	PROTO_GP_TAG_NVM_QUOTA = 0x83,	    /*!< in EF: TS 102 226 cumulative granted non-volatile memory */
 	PROTO_GP_TAG_KEY_RANGE = 0xF2,	    /*!< SGP.02 FinaliseISDRhandover DELETE: KVN, first and last KeyID */
 	PROTO_GP_TAG_EUICC_INFO = 0xBF30,   /*!< GET DATA object for eUICCCapabilityAudit (sgp02.md §6.4) */
+	PROTO_GP_TAG_TOKEN_CRT = 0xB6,	    /*!< MasterDelete: control reference template of the Delete Token */
+	PROTO_GP_TAG_SD_PROVIDER = 0x42,    /*!< in B6: ISD-P SIN */
+	PROTO_GP_TAG_SD_IMAGE = 0x45,	    /*!< in B6: ISD-P SDIN */
+	PROTO_GP_TAG_APP_PROVIDER = 0x5F20, /*!< in B6: application provider identifier */
+	PROTO_GP_TAG_TOKEN_ID = 0x93,	    /*!< in B6: token identifier */
+	PROTO_GP_TAG_DELETE_TOKEN = 0x9E,   /*!< the Delete Token (issued by the SM-DP) */
 };
 
 /*! INSTALL P1 (GPCS v2.3.1 §11.5): bits may be combined, e.g. install + make selectable = '0C'. */
@@ -313,6 +319,17 @@ int proto_gp_delete(struct proto_buf *b, uint8_t p2, const uint8_t *aid, size_t 
 
 /*! ES5.DeleteProfile: 80 E4 00 40 L 4F L <ISD-P AID> 00. */
 int proto_gp_es5_delete_profile(struct proto_buf *b, const uint8_t *isdp_aid, size_t aid_len);
+
+/*! The Delete Token of ES5.MasterDelete, as the SM-DP issues it (SGP.02 §3.10): the SM-SR only places it. */
+struct proto_gp_delete_token {
+	const uint8_t *sin, *sdin, *provider_id, *token_id, *token;
+	size_t sin_len, sdin_len, provider_id_len, token_id_len, token_len;
+};
+
+/*! ES5.MasterDelete (sgp02.md §6.4): 80 E4 00 40 Lc 4F L <ISD-P AID> B6 L { 42 L <SIN> 45 L <SDIN>
+ *  5F20 L <provider id> 93 L <token id> } 9E L <token> 00. Every field is required (-EINVAL when empty). */
+int proto_gp_es5_master_delete(struct proto_buf *b, const uint8_t *isdp_aid, size_t aid_len,
+			       const struct proto_gp_delete_token *t);
 
 /*! ES5.FinaliseISDRhandover: 80 E4 00 00 L {F2 03 kvn first last}... 00 (sgp02.md §6.4, [W] layout). */
 int proto_gp_es5_finalise_isdr_handover(struct proto_buf *b, const struct proto_gp_key_range *keys, size_t n_keys);

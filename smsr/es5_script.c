@@ -35,6 +35,7 @@ static const char *const func_names[_SMSR_ES5_FUNC_NUM] = {
 	[SMSR_ES5_DELETE_PROFILE] = "DeleteProfile",
 	[SMSR_ES5_AUDIT] = "eUICCCapabilityAudit",
 	[SMSR_ES5_NOTIFICATION_CONFIRM] = "NotificationConfirmation",
+	[SMSR_ES5_MASTER_DELETE] = "MasterDelete",
 };
 
 const char *smsr_es5_func_name(enum smsr_es5_func f)
@@ -75,6 +76,9 @@ int smsr_es5_script_build(struct proto_buf *b, enum smsr_es5_func f, const struc
 		break;
 	case SMSR_ES5_NOTIFICATION_CONFIRM:
 		rc = proto_gp_es5_notification_confirm(e.b, a->seq);
+		break;
+	case SMSR_ES5_MASTER_DELETE:
+		rc = proto_gp_es5_master_delete(e.b, a->aid, a->aid_len, a->token);
 		break;
 	case SMSR_ES5_AUDIT:
 		rc = proto_gp_get_data(e.b, TAG_RESOURCES, NULL, 0);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "proto/buf.h"
+#include "proto/gp_apdu.h"
 
 enum smsr_es5_func {
 	SMSR_ES5_CREATE_ISDP,
@@ -18,6 +19,7 @@ enum smsr_es5_func {
 	SMSR_ES5_DELETE_PROFILE,
 	SMSR_ES5_AUDIT,			/*!< eUICCCapabilityAudit: GET DATA FF21 + GET STATUS per ISD-P */
 	SMSR_ES5_NOTIFICATION_CONFIRM,
+	SMSR_ES5_MASTER_DELETE,		/*!< DELETE with the SM-DP's Delete Token (args.token) */
 	_SMSR_ES5_FUNC_NUM
 };
 
@@ -31,12 +33,13 @@ struct smsr_es5_args {
 	uint16_t seq;			/*!< notification sequence number to confirm */
 	const uint8_t (*audit_aids)[16];	/*!< ISD-Ps to GET STATUS in an audit (16-byte AIDs) */
 	unsigned n_audit_aids;
+	const struct proto_gp_delete_token *token;	/*!< MasterDelete */
 };
 
 /*! Append the expanded command script (AA ...) of f. Returns the number of C-APDUs in it, or -EINVAL / -PROTO_E_*.
  *  CreateISDP: INSTALL [for install and make selectable] (aid, quota). Enable/Disable/SetFallback: STORE DATA
  *  3A03/3A04/3A05 (aid). Delete: DELETE 4F aid. Audit: GET DATA FF21 then GET STATUS for each audit_aids.
- *  NotificationConfirmation: STORE DATA 3A08 4E seq. */
+ *  NotificationConfirmation: STORE DATA 3A08 4E seq. MasterDelete: DELETE 4F aid B6{...} 9E token (aid, token). */
 int smsr_es5_script_build(struct proto_buf *b, enum smsr_es5_func f, const struct smsr_es5_args *a);
 
 /*! How an ES5 exchange ended, from the PoR status and the response script. */

@@ -45,6 +45,26 @@ static void test_scripts(void)
 		CHECK(b.len > 2 && b.data[0] == 0xAA && b.data[4] == 0x80 && b.data[5] == 0xCA && b.data[6] == 0xFF &&
 		      b.data[7] == 0x21, "audit starts with GET DATA FF21");
 	}
+	{
+		/* MasterDelete: bytes laid out by hand from the sgp02.md §6.4 row (no independent vector exists) */
+		static const uint8_t sin[] = { 1, 2, 3 }, sdin[] = { 4, 5 }, pid[] = { 6, 7 }, tid[] = { 8 },
+				     tok[] = { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18 };
+		struct proto_gp_delete_token dt = { sin, sdin, pid, tid, tok, 3, 2, 2, 1, 8 };
+		struct smsr_es5_args md = { .aid = aid13, .aid_len = 16, .token = &dt };
+
+		proto_buf_init(&b, mem, sizeof(mem));
+		CHECK_RC(smsr_es5_script_build(&b, SMSR_ES5_MASTER_DELETE, &md), 1);
+		CHECK_HEX(b.data, b.len,
+			  "aa37223580e400402f4f10" AID13 "b611420301020345020405" "5f20020607930108"
+			  "9e08111213141516171800",
+			  "MasterDelete");
+		dt.token_len = 0;
+		proto_buf_init(&b, mem, sizeof(mem));
+		CHECK(smsr_es5_script_build(&b, SMSR_ES5_MASTER_DELETE, &md) == -EINVAL && b.len == 0,
+		      "MasterDelete without a token refused, nothing written");
+		md.token = NULL;
+		CHECK(smsr_es5_script_build(&b, SMSR_ES5_MASTER_DELETE, &md) == -EINVAL, "no token at all");
+	}
 	a.aid_len = 3;
 	proto_buf_init(&b, mem, sizeof(mem));
 	CHECK_RC(smsr_es5_script_build(&b, SMSR_ES5_ENABLE_PROFILE, &a), -EINVAL);
