@@ -37,6 +37,8 @@ static const struct item items[] = {
 	S("smsr", "sms-address", sms_address, "1001", "SMS address of the SM-SR: MT sender, MO destination"),
 	S("db", "path", db_path, "/var/lib/m2m-sm/smsr", "LMDB directory of the EIS store and operation journal"),
 	N("db", "map-size", T_SIZE, db_map_size, "8G", "LMDB map size (upper bound of the store)"),
+	N("db", "group-commit", T_BOOL, db_group_commit, "yes",
+	  "one durable commit per event-loop pass, before any reply or SMS of that pass leaves (no: one per write)"),
 	S("keystore", "master-key-file", master_key_file, "/etc/m2m-sm/smsr-master.key",
 	  "32-byte master key wrapping keys at rest (mode 0600)"),
 	S("keystore", "transport-key-file", transport_key_file, "",

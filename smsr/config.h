@@ -32,6 +32,7 @@ struct smsr_config {
 	/* [db] */
 	char db_path[256];
 	uint64_t db_map_size;		/*!< bytes */
+	bool db_group_commit;		/*!< smsr_db_group_enable() */
 	/* [keystore] */
 	char master_key_file[256];
 	char transport_key_file[256];	/*!< EUM transport key for keys in registered EIS ("" = none) */

@@ -1,8 +1,10 @@
 /* The SM-SR store: LMDB environment, transactions, schema version and upgrade steps (db.h).
  * LMDB return codes are interpreted here (sdb_err) and nowhere else. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
+#include <event2/event.h>
 #include "proto/buf.h"
 #include "smsr/db_priv.h"
 #include "smsr/eis_codec.h"
@@ -38,6 +40,79 @@ static int begin(struct smsr_db *db, unsigned flags, MDB_txn **t)
 	if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(db->env, 0) == MDB_SUCCESS)
 		rc = mdb_txn_begin(db->env, NULL, flags, t);
 	return sdb_err(rc);
+}
+
+/* a write transaction: top-level, or a child of the pass's group transaction (opened on first use) */
+static int begin_write(struct smsr_db *db, MDB_txn **t)
+{
+	int rc;
+
+	if (!db->group_ev)
+		return begin(db, 0, t);
+	if (!db->group) {
+		rc = begin(db, 0, &db->group);
+		if (rc < 0)
+			return rc;
+		event_active(db->group_ev, EV_TIMEOUT, 0);
+	}
+	rc = sdb_err(mdb_txn_begin(db->env, db->group, 0, t));
+	if (rc == 0)
+		db->group_children++;
+	return rc;
+}
+
+static void group_commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smsr_db *db = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (db->wtxn) {
+		/* a caller keeps a transaction open across passes: commit when it is done */
+		event_active(db->group_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	rc = smsr_db_group_flush(db);
+	if (rc < 0) {
+		if (db->group_fail)
+			db->group_fail(db->group_fail_data, rc);
+		else
+			abort();
+	}
+}
+
+int smsr_db_group_flush(struct smsr_db *db)
+{
+	int rc;
+
+	if (!db->group)
+		return 0;
+	if (db->wtxn)
+		return -EBUSY;
+	rc = sdb_err(mdb_txn_commit(db->group));
+	db->group = NULL;
+	if (rc == 0)
+		db->group_commits++;
+	return rc;
+}
+
+int smsr_db_group_enable(struct smsr_db *db, struct event_base *base, smsr_db_group_fail_cb fail, void *data)
+{
+	if (db->group_ev)
+		return -EALREADY;
+	db->group_ev = event_new(base, -1, 0, group_commit_cb, db);
+	if (!db->group_ev)
+		return -ENOMEM;
+	db->group_fail = fail;
+	db->group_fail_data = data;
+	return 0;
+}
+
+void smsr_db_group_stats(const struct smsr_db *db, unsigned long *commits, unsigned long *children)
+{
+	*commits = db->group_commits;
+	*children = db->group_children;
 }
 
 int sdb_get(MDB_txn *t, MDB_dbi dbi, const void *k, size_t klen, MDB_val *v)
@@ -79,7 +154,7 @@ int sdb_wbegin(struct smsr_db *db, struct smsr_db_txn *txn, struct sdb_w *w)
 	}
 	if (db->wtxn)
 		return -EBUSY;
-	return begin(db, 0, &w->t);
+	return begin_write(db, &w->t);
 }
 
 int sdb_wend(struct sdb_w *w, int rc)
@@ -111,6 +186,11 @@ int sdb_rbegin(struct smsr_db *db, struct smsr_db_txn *txn, MDB_txn **t)
 		if (txn->db != db)
 			return -EINVAL;
 		*t = txn->txn;
+		return 0;
+	}
+	if (db->group) {
+		/* the pass's writes are not committed yet: read through them */
+		*t = db->wtxn ? db->wtxn->txn : db->group;
 		return 0;
 	}
 	if (db->rtxn_active)
@@ -226,6 +306,11 @@ static int db_destructor(struct smsr_db *db)
 		db->wtxn->db = NULL;
 		db->wtxn = NULL;
 	}
+	if (db->group && mdb_txn_commit(db->group) != MDB_SUCCESS)
+		abort();	/* writes that were answered for would be lost */
+	db->group = NULL;
+	if (db->group_ev)
+		event_free(db->group_ev);
 	if (db->rtxn)
 		mdb_txn_abort(db->rtxn);
 	if (db->env)
@@ -399,7 +484,7 @@ int smsr_db_txn_begin(struct smsr_db *db, struct smsr_db_txn **out)
 	if (!txn)
 		return -ENOMEM;
 	txn->db = db;
-	rc = begin(db, 0, &txn->txn);
+	rc = begin_write(db, &txn->txn);
 	if (rc < 0) {
 		talloc_free(txn);
 		return rc;

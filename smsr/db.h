@@ -11,6 +11,8 @@
  *    first operation's id;
  *  - SCP80 counters: smsr_db_cntr_next() / smsr_db_cntr_reserve() commit before returning, so a value handed
  *    out is never handed out again, even after a crash: use it only after the call returned 0;
+ *  - with group commit (smsr_db_group_enable(), smsrd) "commit" means merged into the loop pass's group, made
+ *    durable at the end of that pass, before any socket write the pass queued (see there);
  *  - keys: the store only sees wrapped key blobs (ota/keystore_wrap.h) and never logs; smsr_db_check() reports
  *    identifiers (EID, ICCID, MSISDN, operation ids) only.
  *
@@ -57,6 +59,7 @@
  *  gives the codec's -PROTO_E_* error (see smsr_db_check()).
  */
 #pragma once
+struct event_base;
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,6 +87,26 @@ struct smsr_db_cfg {
  *  -EPROTONOSUPPORT if the store was written by a newer schema (it is left untouched), -ENOMEM, or an LMDB
  *  error. Freeing the returned object (talloc_free or smsr_db_close) closes the environment. */
 int smsr_db_open(void *ctx, const char *dir, const struct smsr_db_cfg *cfg, struct smsr_db **out);
+
+/*! Group commit: called when the durable commit of a pass's writes fails (the process state is then ahead of the
+ *  store; the only safe reaction is to stop and let the journal resume on restart). */
+typedef void (*smsr_db_group_fail_cb)(void *data, int rc);
+
+/*! Group commit on a libevent loop (smsrd). Every write transaction (smsr_db_txn_begin() or an internal one)
+ *  becomes a child of one group transaction; its "commit" only merges into the group. The first write of a pass of
+ *  the loop opens the group and activates an event of the same priority as every other event, so it runs after
+ *  the callbacks already active in that pass and ends the group with one durable LMDB commit. Replies, SMS and
+ *  callbacks that those callbacks queued leave only later: libevent writes sockets from events of the next pass
+ *  (bufferevent write events, libcurl timers), so "persisted before acknowledged" still holds, with one fsync per
+ *  pass instead of one per write. Reads without a transaction see the group's writes. fail (NULL: abort()) is
+ *  called when the group commit fails. 0, -ENOMEM, -EALREADY. */
+int smsr_db_group_enable(struct smsr_db *db, struct event_base *base, smsr_db_group_fail_cb fail, void *data);
+
+/*! Commit the open group now (shutdown, tests). 0, -EBUSY (a caller's transaction is open) or the commit error. */
+int smsr_db_group_flush(struct smsr_db *db);
+
+/*! Durable group commits so far and the write transactions they carried. */
+void smsr_db_group_stats(const struct smsr_db *db, unsigned long *commits, unsigned long *children);
 
 /*! Close the store and clear *db; NULL-tolerant. Aborts a write transaction left open. */
 void smsr_db_close(struct smsr_db **db);

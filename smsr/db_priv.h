@@ -17,6 +17,13 @@ struct smsr_db {
 	unsigned schema;		/*!< stored schema version */
 	uint8_t *scratch;		/*!< encoding buffer (talloc child), reused */
 	size_t scratch_cap;
+	/* group commit (smsr_db_group_enable): the writes of one event-loop pass are child transactions of `group`,
+	 * which one durable commit ends at the end of that pass */
+	struct event *group_ev;		/*!< activated when `group` opens; NULL: every commit is durable */
+	MDB_txn *group;			/*!< the open group transaction, if any */
+	smsr_db_group_fail_cb group_fail;
+	void *group_fail_data;
+	unsigned long group_commits, group_children;
 };
 
 struct smsr_db_txn {

@@ -31,10 +31,27 @@ static int smsrd_destructor(struct smsrd *d)
 	TALLOC_FREE(d->kannel);
 	TALLOC_FREE(d->mo);
 	TALLOC_FREE(d->es4);
+	if (d->db) {
+		unsigned long commits, children;
+
+		smsr_db_group_stats(d->db, &commits, &children);
+		if (commits)
+			LOGP(DDB, LOGL_NOTICE, "group commit: %lu durable commits carried %lu write transactions",
+			     commits, children);
+	}
 	smsr_db_close(&d->db);
 	if (d->base)
 		event_base_free(d->base);
 	return 0;
+}
+
+/* the durable commit of a pass failed: what was done in memory is not in the store; stop, the journal resumes */
+static void on_db_fail(void *data, int rc)
+{
+	(void)data;
+	LOGP(DDB, LOGL_FATAL, "store commit failed (%s): stopping so that the journal resumes consistently",
+	     proto_strerror(rc));
+	abort();
 }
 
 /* Kannel's MO and DLR callbacks: answer 200 at once (smsbox retries otherwise) */
@@ -108,6 +125,10 @@ int smsrd_start(void *ctx, const struct smsr_config *cfg, struct smsrd **out)
 	rc = smsr_db_open(d, cfg->db_path, &(struct smsr_db_cfg){ .map_size = cfg->db_map_size }, &d->db);
 	if (rc < 0) {
 		LOGP(DDB, LOGL_ERROR, "cannot open the store in %s: %s", cfg->db_path, proto_strerror(rc));
+		goto fail;
+	}
+	if (cfg->db_group_commit && (rc = smsr_db_group_enable(d->db, d->base, on_db_fail, d)) < 0) {
+		LOGP(DDB, LOGL_ERROR, "cannot enable group commit: %s", proto_strerror(rc));
 		goto fail;
 	}
 	rc = ota_wrap_master_load(d, cfg->master_key_file, &d->master);

@@ -11,7 +11,7 @@
 # usage: enable-e2e-bench.sh BUILD_DIR [OPS] [COUNT]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-build=$1 ops=${2:-1000} count=${3:-3000}
+build=$1 ops=${2:-1000} count=${3:-6000}
 run=$(mktemp -d /tmp/enable-e2e-bench.XXXXXX)
 mno=1.3.6.1.4.1.99999.20
 cleanup() {
@@ -53,7 +53,7 @@ sp=$(cat "$run/sink.port")
 SIM=$!
 sleep 1
 "$build/tests/bench/kannel-blast" "$KANNEL_SENDSMS_URL" "$KANNEL_SENDSMS_USER" "$KANNEL_SENDSMS_PASSWORD" \
-	"http://127.0.0.1:$sp/dlr" bench "$ops" "$count" 32 >"$run/blast.out" &
+	"http://127.0.0.1:$sp/dlr" bench "$ops" "$count" 64 >"$run/blast.out" &
 BLAST=$!
 raw_mt=$(window_rate "$KANNEL_DIR/bearerbox-access.log" "Sent SMS" "$count" 300) ||
 	{ echo "bench: MT not all delivered"; exit 1; }

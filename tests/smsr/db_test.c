@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <lmdb.h>
 #include <talloc.h>
+#include <event2/event.h>
 #include "tests/testlib.h"
 #include "proto/buf.h"
 #include "proto/errors.h"
@@ -866,6 +867,60 @@ static void test_db_cntr(void)
 	talloc_free(ctx);
 }
 
+/* group commit: the writes of one loop pass are read back before the pass ends, one durable commit ends it */
+static void test_db_group(void)
+{
+	void *ctx = talloc_new(NULL);
+	const char *dir = newdir("group");
+	struct smsr_db *db = open_db(ctx, dir);
+	struct event_base *base = event_base_new();
+	struct smsr_eis *e1 = full_eis(ctx, 40), *e2 = full_eis(ctx, 41), *got;
+	unsigned long commits = 9, children = 9;
+	struct smsr_db_txn *txn;
+	uint64_t v;
+
+	if (!db || !base) {
+		CHECK(0, "setup");
+		goto out;
+	}
+	CHECK_RC(smsr_db_group_enable(db, base, NULL, NULL), 0);
+	CHECK_RC(smsr_db_group_enable(db, base, NULL, NULL), -EALREADY);
+	CHECK_RC(smsr_db_eis_insert(db, NULL, e1), 0);
+	CHECK_RC(smsr_db_cntr_next(db, e1->eid, 2, &v), 0);
+	CHECK_RC(smsr_db_eis_get(db, NULL, ctx, e1->eid, &got), 0);
+	CHECK_RC(smsr_db_txn_begin(db, &txn), 0);
+	CHECK_RC(smsr_db_eis_insert(db, txn, e2), 0);
+	CHECK_RC(smsr_db_eis_get(db, NULL, ctx, e2->eid, &got), 0);
+	CHECK_RC(smsr_db_group_flush(db), -EBUSY);
+	CHECK_RC(smsr_db_txn_commit(&txn), 0);
+	smsr_db_group_stats(db, &commits, &children);
+	CHECK(commits == 0 && children == 3, "three writes, nothing durable yet (%lu, %lu)", commits, children);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	smsr_db_group_stats(db, &commits, &children);
+	CHECK(commits == 1 && children == 3, "one durable commit for the pass (%lu, %lu)", commits, children);
+	/* an aborted transaction inside a group leaves nothing */
+	CHECK_RC(smsr_db_txn_begin(db, &txn), 0);
+	CHECK_RC(smsr_db_eis_delete(db, txn, e1->eid), 0);
+	smsr_db_txn_abort(&txn);
+	CHECK_RC(smsr_db_eis_get(db, NULL, ctx, e1->eid, &got), 0);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	/* a group still open at close is committed */
+	CHECK_RC(smsr_db_cntr_next(db, e1->eid, 2, &v), 0);
+	smsr_db_close(&db);
+	db = open_db(ctx, dir);
+	CHECK(db && smsr_db_eis_get(db, NULL, ctx, e1->eid, &got) == 0 &&
+		      smsr_db_eis_get(db, NULL, ctx, e2->eid, &got) == 0,
+	      "both EIS after reopen");
+	CHECK(db && smsr_db_cntr_get(db, NULL, e1->eid, 2, &v) == 0 && v == 0x1234567892ull,
+	      "the counter taken just before close is durable");
+	CHECK(db && db_check_quiet(db, 0) == 0, "db_check");
+	smsr_db_close(&db);
+out:
+	if (base)
+		event_base_free(base);
+	talloc_free(ctx);
+}
+
 static void test_db_journal(void)
 {
 	void *ctx = talloc_new(NULL);
@@ -1447,6 +1502,7 @@ int main(int argc, char **argv)
 	test_db_eis();
 	test_db_import();
 	test_db_cntr();
+	test_db_group();
 	test_db_journal();
 	test_db_schema_check();
 	test_db_mapfull();
