@@ -866,13 +866,26 @@ oom:
 	return -ENOMEM;
 }
 
-static int s_env_add_body(struct s_env *e, const xmlNode *body)
+static int s_env_add_body(struct s_env *e, xmlNode *body)
 {
 	xmlNode *copy;
 
 	if (!body || body->type != XML_ELEMENT_NODE)
 		return -EINVAL;
-	copy = xmlDocCopyNode((xmlNode *)body, e->doc, 1);
+	if (body->doc && xmlDocGetRootElement(body->doc) == body) {
+		/* the root of a document built for this message: move it (with its namespace declarations) instead
+		 * of copying every node and string */
+		xmlDoc *from = body->doc;
+
+		xmlUnlinkNode(body);
+		if (xmlDOMWrapAdoptNode(NULL, from, body, e->doc, e->body, 0) != 0) {
+			xmlFreeNode(body);
+			return -ENOMEM;
+		}
+		xmlAddChild(e->body, body);
+		return 0;
+	}
+	copy = xmlDocCopyNode(body, e->doc, 1);
 	if (!copy)
 		return -ENOMEM;
 	if (!xmlAddChild(e->body, copy)) {
@@ -925,7 +938,7 @@ static const char *s_reply_to(const struct smsr_soap_msg *req)
 }
 
 int smsr_soap_build_response(void *ctx, const struct smsr_soap_entity *self, const struct smsr_soap_msg *req,
-			     const char *action, const xmlNode *body, uint8_t **out, size_t *out_len, char **message_id)
+			     const char *action, xmlNode *body, uint8_t **out, size_t *out_len, char **message_id)
 {
 	struct s_env e;
 	int rc;
@@ -944,7 +957,7 @@ int smsr_soap_build_response(void *ctx, const struct smsr_soap_entity *self, con
 }
 
 int smsr_soap_build_request(void *ctx, const struct smsr_soap_entity *self, const char *to, const char *action,
-			    const char *relates_to, const char *transaction_id, const xmlNode *body, uint8_t **out,
+			    const char *relates_to, const char *transaction_id, xmlNode *body, uint8_t **out,
 			    size_t *out_len, char **message_id)
 {
 	struct s_env e;

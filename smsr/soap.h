@@ -119,18 +119,19 @@ struct smsr_soap_entity {
 };
 
 /*! (a) Synchronous response: Action = action, RelatesTo = req->message_id, From = self, To = the request's
- *  ReplyTo when present and not anonymous, otherwise the request's From address. body is deep-copied (its
- *  document stays with the caller). *out is NUL-terminated UTF-8 with an XML declaration, *out_len excludes the
+ *  ReplyTo when present and not anonymous, otherwise the request's From address. body is moved into the envelope
+ *  when it is the root element of its document (the caller still frees that document, now without it), otherwise
+ *  deep-copied. *out is NUL-terminated UTF-8 with an XML declaration, *out_len excludes the
  *  NUL. message_id (optional) receives the new wsa:MessageID. */
 int smsr_soap_build_response(void *ctx, const struct smsr_soap_entity *self, const struct smsr_soap_msg *req,
-			     const char *action, const xmlNode *body, uint8_t **out, size_t *out_len,
+			     const char *action, xmlNode *body, uint8_t **out, size_t *out_len,
 			     char **message_id);
 
 /*! (b) A request we originate: an asynchronous callback (relates_to = the original request's MessageID) or a
  *  notification (relates_to NULL). MessageID = "//<self OID>/urn:uuid:<random v4>?[TransactionId=..&]MessageDate=.."
  *  (sgp02.md §5.2); To = to (the peer's endpoint, with its ?EntityId=); message_id (optional) receives it. */
 int smsr_soap_build_request(void *ctx, const struct smsr_soap_entity *self, const char *to, const char *action,
-			    const char *relates_to, const char *transaction_id, const xmlNode *body, uint8_t **out,
+			    const char *relates_to, const char *transaction_id, xmlNode *body, uint8_t **out,
 			    size_t *out_len, char **message_id);
 
 /*! SOAP 1.2 fault codes (SOAP 1.2 Part 1 §5.4.6). */
