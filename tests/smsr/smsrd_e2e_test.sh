@@ -48,7 +48,7 @@ head -c 16 /dev/urandom >"$run/transport.key" && chmod 600 "$run/transport.key"
 	{ echo "fleet-import failed"; exit 1; }
 . "$run/fleet"
 KEYSTORE_EXTRA="transport-key-file = $run/transport.key
-ci-cert-file = $run/pki/ci.crt" CALLBACK_URL=http://127.0.0.1:$cb/es4 smsrd_conf "$run/smsrd.conf" <<CONF
+ci-cert-file = $run/pki/ci.crt" CALLBACK_URL=https://127.0.0.1:$cb/es4 smsrd_conf "$run/smsrd.conf" <<CONF
 [requester eum1]
 entity-id = $eum
 role = eum
@@ -60,7 +60,9 @@ check "fleet onboarded with smsr-ctl eis import (signatures verified)" grep -q "
 "$sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet 3 --seed "$seed" --duration 240 --notif-delay 300 \
 	--stats-file "$run/sim.stats" >"$run/sim.log" 2>&1 &
 SIM=$!
-python3 "$top/tests/smsr/cb_sink.py" "$cb" "$run/callbacks" 240 &
+# the MNO endpoint is HTTPS with mutual TLS: smsrd must trust its server certificate and present its own
+python3 "$top/tests/smsr/cb_sink.py" "$cb" "$run/callbacks" 240 "$run/pki/smdp-tls.crt" "$run/pki/smdp-tls.key" \
+	"$run/pki/tls-ca.crt" &
 SINK=$!
 check "smsrd starts" up
 
@@ -165,6 +167,8 @@ check "smsrd restarts" up
 check "the operation completes after the restart" wait_count "ES4-EnableProfileResponse.*EXECUTED_SUCCESS" 4 60
 sleep 2
 check "exactly once" test "$(grep -c "ES4-EnableProfileResponse" "$run/callbacks")" = 4
+check "callbacks went over HTTPS with the SM-SR's client certificate" \
+	grep -q "commonName=127.0.0.1" "$run/callbacks.peers"
 kill -TERM "$PID"
 wait "$PID"
 check "SIGTERM: clean exit" test $? -eq 0
