@@ -1,6 +1,7 @@
 /* EC public keys on the SGP.02 curves: curve table, point decoding with on-curve check, ECDSA-SHA256 r||s verify.
  * OpenSSL errors are mapped to -PROTO_E_CRYPTO here (crypto.md §1.2, §1.4). */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <talloc.h>
 #include <openssl/bn.h>
@@ -177,19 +178,50 @@ int proto_ec_curve_check(uint8_t ref)
 }
 
 /* 0 if point is an uncompressed encoding of a point on the curve, else -PROTO_E_MALFORMED (or another error). */
+/* One read-only EC_GROUP per curve for point checks, built once per process (EC_GROUP_new_from_params is costly
+ * and the point operations below never modify the group, so threads may share it) */
+static EC_GROUP *shared_groups[sizeof(curves) / sizeof(curves[0])];
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+
+static void shared_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (proto_ec_group_new(curves[i].ref, &shared_groups[i]) < 0)
+			shared_groups[i] = NULL;	/* point_check builds its own then */
+	ERR_clear_error();
+}
+
+static const EC_GROUP *shared_group(uint8_t ref)
+{
+	size_t i;
+
+	pthread_once(&shared_once, shared_init);
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (curves[i].ref == ref)
+			return shared_groups[i];
+	return NULL;
+}
+
 static int point_check(uint8_t ref, const uint8_t *point, size_t len)
 {
-	EC_GROUP *grp;
+	const EC_GROUP *grp;
+	EC_GROUP *own = NULL;
 	EC_POINT *pt;
-	int rc;
+	int rc = 0;
 
 	if (!curve_get(ref))
 		return -PROTO_E_UNSUPPORTED;
 	if (len != PROTO_EC_POINT_LEN || point[0] != 0x04)
 		return -PROTO_E_MALFORMED;
-	rc = proto_ec_group_new(ref, &grp);
-	if (rc < 0)
-		return rc;
+	grp = shared_group(ref);
+	if (!grp) {
+		rc = proto_ec_group_new(ref, &own);
+		if (rc < 0)
+			return rc;
+		grp = own;
+	}
 	pt = EC_POINT_new(grp);
 	if (!pt) {
 		rc = crypto_err();
@@ -200,7 +232,7 @@ static int point_check(uint8_t ref, const uint8_t *point, size_t len)
 		rc = -PROTO_E_MALFORMED;
 	}
 	EC_POINT_free(pt);
-	EC_GROUP_free(grp);
+	EC_GROUP_free(own);
 	return rc;
 }
 

@@ -24,19 +24,33 @@ struct s_item {
 	int rc; /* 0 accepted so far */
 };
 
+struct s_imp;
+
+struct s_job {
+	struct s_imp *imp;
+	struct s_batch *b;
+	unsigned first, step;
+};
+
+/* A batch of EIS: decoded by the reading thread, verified by `jobs` threads while the next batch is decoded,
+ * then stored by the reading thread. */
+struct s_batch {
+	struct s_item *items;
+	unsigned n;
+	void *ctx;			/* owns the batch's EIS */
+	pthread_t th[IMPORT_JOBS_MAX];
+	struct s_job job[IMPORT_JOBS_MAX];
+	bool started[IMPORT_JOBS_MAX];
+	bool verifying;
+};
+
 struct s_imp {
 	struct smsr_db *db;
 	const struct smsr_es1_sig_ctx *sig;
 	const struct smsr_es1_import_opts *o;
 	struct smsr_es1_import_stats *st;
-	struct s_item *items;
-	unsigned n, cap;
-	void *batch_ctx; /* owns the batch's EIS */
-};
-
-struct s_job {
-	struct s_imp *imp;
-	unsigned first, step;
+	struct s_batch b[2];
+	unsigned cur, cap;		/* b[cur] is being decoded */
 };
 
 static bool s_is_eis(xmlTextReaderPtr rd)
@@ -96,10 +110,10 @@ static int s_precheck(const char *path, uint64_t *n_eis, char *err, size_t err_l
 	}
 	if (ret == -2)
 		rc = smsr_errf(err, err_len, -EBADMSG, "%s: DOCTYPE not allowed (line %d)", path,
-			    xmlTextReaderGetParserLineNumber(rd));
+			       xmlTextReaderGetParserLineNumber(rd));
 	else if (ret < 0)
 		rc = smsr_errf(err, err_len, -EBADMSG, "%s: not well-formed XML (near line %d)", path,
-			    xmlTextReaderGetParserLineNumber(rd));
+			       xmlTextReaderGetParserLineNumber(rd));
 	xmlFreeTextReader(rd);
 	return rc;
 }
@@ -140,8 +154,8 @@ static void *s_verify_job(void *arg)
 	struct s_imp *imp = j->imp;
 	unsigned i;
 
-	for (i = j->first; i < imp->n; i += j->step) {
-		struct s_item *it = &imp->items[i];
+	for (i = j->first; i < j->b->n; i += j->step) {
+		struct s_item *it = &j->b->items[i];
 
 		if (it->rc == 0)
 			it->rc = smsr_es1_register_check(imp->sig, it->eis, imp->o->eum_id, imp->o->smsr_id, &it->res,
@@ -150,30 +164,34 @@ static void *s_verify_job(void *arg)
 	return NULL;
 }
 
-/* verification of the batch on o->jobs threads (the caller is one of them) */
-static void s_verify_batch(struct s_imp *imp)
+/* verification of batch b on o->jobs threads, in the background */
+static void s_verify_start(struct s_imp *imp, struct s_batch *b)
 {
-	unsigned jobs = imp->o->jobs ? imp->o->jobs : 1, k, started = 0;
-	pthread_t th[IMPORT_JOBS_MAX];
-	struct s_job job[IMPORT_JOBS_MAX];
+	unsigned jobs = imp->o->jobs ? imp->o->jobs : 1, k;
 
 	if (jobs > IMPORT_JOBS_MAX)
 		jobs = IMPORT_JOBS_MAX;
-	if (jobs > imp->n)
-		jobs = imp->n ? imp->n : 1;
-	for (k = 0; k < jobs; k++)
-		job[k] = (struct s_job){imp, k, jobs};
-	for (k = 1; k < jobs; k++) {
-		if (pthread_create(&th[k], NULL, s_verify_job, &job[k]))
-			break;
-		started = k;
+	for (k = 0; k < IMPORT_JOBS_MAX; k++)
+		b->started[k] = false;
+	for (k = 0; k < jobs; k++) {
+		b->job[k] = (struct s_job){imp, b, k, jobs};
+		b->started[k] = pthread_create(&b->th[k], NULL, s_verify_job, &b->job[k]) == 0;
+		if (!b->started[k])
+			s_verify_job(&b->job[k]);	/* no thread: verify here */
 	}
-	/* jobs that could not start run here */
-	for (k = started + 1; k < jobs; k++)
-		s_verify_job(&job[k]);
-	s_verify_job(&job[0]);
-	for (k = 1; k <= started; k++)
-		pthread_join(th[k], NULL);
+	b->verifying = true;
+}
+
+static void s_verify_wait(struct s_batch *b)
+{
+	unsigned k;
+
+	if (!b->verifying)
+		return;
+	for (k = 0; k < IMPORT_JOBS_MAX; k++)
+		if (b->started[k])
+			pthread_join(b->th[k], NULL);
+	b->verifying = false;
 }
 
 /* an EIS whose EID (or ICCID/MSISDN) is taken: unchanged if the stored EIS has the same EumSignedInfo */
@@ -189,21 +207,21 @@ static bool s_unchanged(struct s_imp *imp, const struct smsr_eis *e)
 }
 
 /* store the accepted EIS of the batch; records the store refuses are reported, the rest resubmitted */
-static int s_store_batch(struct s_imp *imp, char *err, size_t err_len)
+static int s_store_batch(struct s_imp *imp, struct s_batch *b, char *err, size_t err_len)
 {
-	const struct smsr_eis **eis = talloc_array(imp->batch_ctx, const struct smsr_eis *, imp->n);
-	unsigned *idx = talloc_array(imp->batch_ctx, unsigned, imp->n);
-	int *rcs = talloc_array(imp->batch_ctx, int, imp->n);
+	const struct smsr_eis **eis = talloc_array(b->ctx, const struct smsr_eis *, b->n);
+	unsigned *idx = talloc_array(b->ctx, unsigned, b->n);
+	int *rcs = talloc_array(b->ctx, int, b->n);
 	unsigned i, m;
 	int rc;
 
 	if (!eis || !idx || !rcs)
 		return -ENOMEM;
 	for (;;) {
-		for (i = 0, m = 0; i < imp->n; i++)
-			if (imp->items[i].rc == 0) {
+		for (i = 0, m = 0; i < b->n; i++)
+			if (b->items[i].rc == 0) {
 				idx[m] = i;
-				eis[m++] = imp->items[i].eis;
+				eis[m++] = b->items[i].eis;
 			}
 		if (!m)
 			break;
@@ -216,10 +234,10 @@ static int s_store_batch(struct s_imp *imp, char *err, size_t err_len)
 			return smsr_errf(err, err_len, rc, "store: %s", strerror(-rc));
 		for (i = 0; i < m; i++)
 			if (rcs[i] < 0)
-				imp->items[idx[i]].rc = rcs[i]; /* decided after the others are stored */
+				b->items[idx[i]].rc = rcs[i]; /* decided after the others are stored */
 	}
-	for (i = 0; i < imp->n; i++) {
-		struct s_item *it = &imp->items[i];
+	for (i = 0; i < b->n; i++) {
+		struct s_item *it = &b->items[i];
 
 		if (it->rc == -EEXIST && s_unchanged(imp, it->eis)) {
 			imp->st->unchanged++;
@@ -235,20 +253,26 @@ static int s_store_batch(struct s_imp *imp, char *err, size_t err_len)
 	return 0;
 }
 
-static int s_flush(struct s_imp *imp, char *err, size_t err_len)
+/* the batch being decoded is complete: store the one verified meanwhile, start verifying this one */
+static int s_rotate(struct s_imp *imp, char *err, size_t err_len)
 {
-	int rc;
+	struct s_batch *cur = &imp->b[imp->cur], *prev = &imp->b[imp->cur ^ 1];
+	int rc = 0;
 
-	if (!imp->n)
-		return 0;
-	s_verify_batch(imp);
-	rc = s_store_batch(imp, err, err_len);
-	talloc_free_children(imp->batch_ctx);
-	imp->n = 0;
+	s_verify_wait(prev);
+	if (prev->n) {
+		rc = s_store_batch(imp, prev, err, err_len);
+		talloc_free_children(prev->ctx);
+		prev->n = 0;
+	}
+	if (rc == 0 && cur->n) {
+		s_verify_start(imp, cur);
+		imp->cur ^= 1;
+	}
 	return rc;
 }
 
-static void s_decode(struct s_imp *imp, const struct smsr_es1_keys *keys, xmlNode *node, struct s_item *it)
+static void s_decode(struct s_batch *b, const struct smsr_es1_keys *keys, xmlNode *node, struct s_item *it)
 {
 	struct smsr_eis_xml_in in = {.key_import = smsr_es1_key_import, .key_data = (void *)keys};
 	struct smsr_soap_field_err fe = {0};
@@ -259,7 +283,7 @@ static void s_decode(struct s_imp *imp, const struct smsr_es1_keys *keys, xmlNod
 		s_refuse(it, SMSR_SC_EIS_INVALID, "Eis", "EIS content invalid");
 		return;
 	}
-	rc = smsr_eis_xml_decode(imp->batch_ctx, node, &in, &it->eis, &fe);
+	rc = smsr_eis_xml_decode(b->ctx, node, &in, &it->eis, &fe);
 	if (rc == 0)
 		return;
 	it->eis = NULL;
@@ -281,48 +305,60 @@ int smsr_es1_import_file(struct smsr_db *db, const struct smsr_es1_sig_ctx *sig,
 			 char *err, size_t err_len)
 {
 	struct s_imp imp = {.db = db, .sig = sig, .o = o, .st = st};
+	void *holder = talloc_new(NULL);
 	xmlTextReaderPtr rd;
 	uint64_t n_eis;
+	unsigned i;
 	int ret, rc;
 
 	memset(st, 0, sizeof(*st));
 	if (err && err_len)
 		err[0] = '\0';
 	rc = s_precheck(path, &n_eis, err, err_len);
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || !holder) {
+		talloc_free(holder);
+		return rc < 0 ? rc : -ENOMEM;
+	}
 	imp.cap = o->batch ? o->batch : IMPORT_BATCH_DEFAULT;
-	imp.items = talloc_zero_array(NULL, struct s_item, imp.cap);
-	imp.batch_ctx = talloc_new(imp.items);
-	rd = s_open(path, &rc);
-	if (!imp.items || !imp.batch_ctx || !rd) {
-		talloc_free(imp.items);
-		if (rd)
-			xmlFreeTextReader(rd);
+	for (i = 0; i < 2; i++) {
+		imp.b[i].items = talloc_zero_array(holder, struct s_item, imp.cap);
+		imp.b[i].ctx = talloc_new(holder);
+		if (!imp.b[i].items || !imp.b[i].ctx)
+			rc = -ENOMEM;
+	}
+	rd = rc ? NULL : s_open(path, &rc);
+	if (!rd) {
+		talloc_free(holder);
 		return smsr_errf(err, err_len, rc ? rc : -ENOMEM, "%s: %s", path, strerror(rc ? -rc : ENOMEM));
 	}
 	ret = xmlTextReaderRead(rd);
 	while (ret == 1) {
+		struct s_batch *b = &imp.b[imp.cur];
 		struct s_item *it;
 
 		if (!s_is_eis(rd)) {
 			ret = xmlTextReaderRead(rd);
 			continue;
 		}
-		it = &imp.items[imp.n++];
+		it = &b->items[b->n++];
 		*it = (struct s_item){.no = ++st->seen, .res = {.status = SMSR_EXEC_SUCCESS}};
-		s_decode(&imp, keys, xmlTextReaderExpand(rd), it);
-		if (imp.n == imp.cap && (rc = s_flush(&imp, err, err_len)) < 0)
+		s_decode(b, keys, xmlTextReaderExpand(rd), it);
+		if (b->n == imp.cap && (rc = s_rotate(&imp, err, err_len)) < 0)
 			break;
 		ret = xmlTextReaderNext(rd);
 	}
 	if (rc == 0 && ret < 0)
 		rc = smsr_errf(err, err_len, -EBADMSG, "%s: changed while being read (near line %d)", path,
-			    xmlTextReaderGetParserLineNumber(rd));
+			       xmlTextReaderGetParserLineNumber(rd));
+	/* the last partial batch, then the one still being verified */
 	if (rc == 0)
-		rc = s_flush(&imp, err, err_len);
+		rc = s_rotate(&imp, err, err_len);
+	if (rc == 0)
+		rc = s_rotate(&imp, err, err_len);
+	s_verify_wait(&imp.b[0]);
+	s_verify_wait(&imp.b[1]);
 	xmlFreeTextReader(rd);
-	talloc_free(imp.items);
+	talloc_free(holder);
 	if (rc == 0 && st->seen != n_eis)
 		rc = smsr_errf(err, err_len, -EBADMSG, "%s: changed while being read", path);
 	return rc;

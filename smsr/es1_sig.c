@@ -414,7 +414,7 @@ static int s_c14n_alg(struct s_sig *s, const xmlNode *n, const char *what, int *
 		return present ? -ENOMEM : smsr_errf(s->err, s->err_len, -EBADMSG, "%s without Algorithm", what);
 	if (s_first(n))
 		return smsr_errf(s->err, s->err_len, -ENOTSUP, "%s parameters (e.g. InclusiveNamespaces) not supported",
-			      what);
+				 what);
 	if (!strcmp(alg, ALG_EXC_C14N))
 		*mode = XML_C14N_EXCLUSIVE_1_0;
 	else if (!strcmp(alg, ALG_C14N))
@@ -485,7 +485,7 @@ static int s_parse_reference(struct s_sig *s, const xmlNode *ref, const xmlNode 
 	alg = s_attr(s->tmp, n, "Algorithm", &present);
 	if (!alg || strcmp(alg, ALG_SHA256))
 		return smsr_errf(s->err, s->err_len, -ENOTSUP, "DigestMethod %.100s not supported (SHA-256 only)",
-			      alg ? alg : "(none)");
+				 alg ? alg : "(none)");
 	n = s_next(n);
 	if (!s_is(n, SMSR_NS_DSIG, "DigestValue") || s_next(n))
 		return smsr_errf(s->err, s->err_len, -EBADMSG, "Reference: DigestValue missing or followed by junk");
@@ -675,7 +675,7 @@ static int s_ecdsa_verify_rs(struct s_sig *s, EVP_PKEY *pk, const uint8_t *data,
 	half = ((size_t)EVP_PKEY_get_bits(pk) + 7) / 8;
 	if (!half || rs_len != 2 * half)
 		return smsr_errf(s->err, s->err_len, -EBADMSG, "%s is %zu bytes, want %zu (raw r||s)", what, rs_len,
-			      2 * half);
+				 2 * half);
 	r = BN_bin2bn(rs, (int)half, NULL);
 	ss = BN_bin2bn(rs + half, (int)half, NULL);
 	sig = ECDSA_SIG_new();
@@ -740,7 +740,7 @@ static int s_check_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s, X509 
 			break;
 		}
 		rc = smsr_errf(s->err, s->err_len, rc, "EUM certificate not accepted: %s (depth %d)",
-			    X509_verify_cert_error_string(e), X509_STORE_CTX_get_error_depth(xc));
+			       X509_verify_cert_error_string(e), X509_STORE_CTX_get_error_depth(xc));
 	} else if ((X509_get_extension_flags(cert) & EXFLAG_KUSAGE) &&
 		   !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE)) {
 		rc = smsr_errf(s->err, s->err_len, -ENOKEY, "EUM certificate keyUsage lacks digitalSignature");
@@ -772,7 +772,7 @@ static int s_check_eum_id(struct s_sig *s, X509 *cert, const char *eum_id, bool 
 	ERR_clear_error();
 	if (any && !*bound)
 		return smsr_errf(s->err, s->err_len, -EKEYREJECTED, "Eum-id %.64s is not named by the EUM certificate",
-			      eum_id ? eum_id : "(none)");
+				 eum_id ? eum_id : "(none)");
 	return 0;
 }
 
@@ -792,7 +792,6 @@ static uint32_t s_today(const struct smsr_es1_sig_ctx *c)
 static int s_check_ecasd_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s, EVP_PKEY *eum,
 			      const struct smsr_certificate *ce, unsigned no, uint8_t *curve)
 {
-	struct proto_ec_pub *pk = NULL;
 	struct proto_gp_cert gc;
 	uint32_t today = s_today(c);
 	unsigned usage;
@@ -805,24 +804,24 @@ static int s_check_ecasd_cert(const struct smsr_es1_sig_ctx *c, struct s_sig *s,
 	usage = gc.key_usage.len == 2 ? (unsigned)gc.key_usage.p[0] << 8 | gc.key_usage.p[1] : 0;
 	if (!(usage & SMSR_ECASD_KEY_USAGE_KEY_AGREEMENT))
 		return smsr_errf(s->err, s->err_len, -EKEYREJECTED,
-			      "ECASD certificate %u: key usage is not key agreement ('0080')", no);
+				 "ECASD certificate %u: key usage is not key agreement ('0080')", no);
 	*curve = gc.has_curve_ref ? gc.curve_ref : PROTO_EC_REF_P256;
-	rc = proto_gp_cert_pubkey(s->tmp, &gc, PROTO_EC_REF_P256, &pk);
-	if (rc == -ENOMEM)
-		return rc;
+	if (!proto_ec_ref_supported(*curve))
+		rc = -PROTO_E_UNSUPPORTED;
+	else
+		rc = proto_ec_point_on_curve(*curve, gc.pk.p, gc.pk.len) ? 0 : -PROTO_E_MALFORMED;
 	if (rc == -PROTO_E_UNSUPPORTED)
 		return smsr_errf(s->err, s->err_len, -ENOTSUP, "ECASD certificate %u: curve %02X not supported", no,
-			      *curve);
+				 *curve);
 	if (rc < 0)
 		return smsr_errf(s->err, s->err_len, -EBADMSG, "ECASD certificate %u: public key is not a point of %s",
 				 no, proto_ec_ref_name(*curve));
-	talloc_free(pk);
 	if (gc.effective_date && today < gc.effective_date)
 		return smsr_errf(s->err, s->err_len, -EKEYEXPIRED, "ECASD certificate %u not valid before %u", no,
-			      gc.effective_date);
+				 gc.effective_date);
 	if (today > gc.expiry_date)
 		return smsr_errf(s->err, s->err_len, -EKEYEXPIRED, "ECASD certificate %u expired on %u", no,
-			      gc.expiry_date);
+				 gc.expiry_date);
 	return s_ecdsa_verify_rs(s, eum, gc.signed_data.p, gc.signed_data.len, gc.signature.p, gc.signature.len,
 				 "ECASD certificate signature");
 }
