@@ -161,7 +161,7 @@ int smsrd_start(void *ctx, const struct smsr_config *cfg, struct smsrd **out)
 	kcfg.from = cfg->sms_address;
 	kcfg.smsc_id = cfg->smsc_id;
 	kcfg.dlr_base_url = cfg->mo_url;
-	kcfg.dlr_mask = 31;
+	kcfg.dlr_mask = (int)cfg->dlr_mask;
 	kcfg.throughput = (unsigned)cfg->smsc_throughput;
 	rc = smsr_kannel_new(d, d->base, &kcfg, &d->kannel);
 	if (rc < 0)

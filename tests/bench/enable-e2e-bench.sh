@@ -8,12 +8,15 @@
 #   2. A fresh Kannel from the same template with smsrd and euicc-sim: OPS EnableProfile requests, one per card,
 #      32 in flight (enable-bench); enable_mt_sms_per_op / enable_mo_sms_per_op from the bearerbox access log.
 #   enable_e2e_vs_kannel_bound = enable_e2e_per_s / min(raw_mt / mt_per_op, raw_mo / mo_per_op); goal >= 0.9.
+#   enable_e2e_vs_kannel_shared_bound: the same against 1 / (mt_per_op / raw_mt + mo_per_op / raw_mo), the bound
+#   when MT and MO share smsbox (they do).
 # usage: enable-e2e-bench.sh BUILD_DIR [OPS] [COUNT]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1 ops=${2:-1000} count=${3:-6000}
 run=$(mktemp -d /tmp/enable-e2e-bench.XXXXXX)
 mno=1.3.6.1.4.1.99999.20
+dlr_mask=${BENCH_DLR_MASK:-18}	# as smsrd's default [kannel] dlr-mask, for both measurements
 cleanup() {
 	local p
 	for p in ${SIM:-} ${SINK:-} ${SMSRD:-}; do kill "$p" 2>/dev/null; done
@@ -53,7 +56,7 @@ sp=$(cat "$run/sink.port")
 SIM=$!
 sleep 1
 "$build/tests/bench/kannel-blast" "$KANNEL_SENDSMS_URL" "$KANNEL_SENDSMS_USER" "$KANNEL_SENDSMS_PASSWORD" \
-	"http://127.0.0.1:$sp/dlr" bench "$ops" "$count" 64 >"$run/blast.out" &
+	"http://127.0.0.1:$sp/dlr" bench "$ops" "$count" 64 "$dlr_mask" >"$run/blast.out" &
 BLAST=$!
 raw_mt=$(window_rate "$KANNEL_DIR/bearerbox-access.log" "Sent SMS" "$count" 300) ||
 	{ echo "bench: MT not all delivered"; exit 1; }
@@ -78,6 +81,7 @@ mkdir -p "$run/db"
 	>/dev/null || exit 1
 MAP_SIZE=1G POR_TIMEOUT=20s NOTIF_TIMEOUT=120s LOG_LEVEL=notice CALLBACK_URL=http://127.0.0.1:$cb/cb \
 	smsrd_conf "$run/smsrd.conf" </dev/null
+printf '[kannel]\ndlr-mask = %s\n' "$dlr_mask" >>"$run/smsrd.conf"
 "$build/tests/euicc-sim/euicc-sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$ops" --seed bench --duration 0 \
 	--notif-delay 0 -q >"$run/sim3.log" 2>&1 &
 SIM=$!
@@ -97,9 +101,14 @@ echo "enable_mt_sms_per_op=$(awk -v a="$mt" -v n="$ops" 'BEGIN { printf "%.2f", 
 echo "enable_mo_sms_per_op=$(awk -v a="$mo_n" -v n="$ops" 'BEGIN { printf "%.2f", a / n }')"
 echo "kannel_raw_mt_per_s=$raw_mt"
 echo "kannel_raw_mo_per_s=$raw_mo"
+# the issue's bound treats MT and MO capacity as independent (min); in Kannel both go through smsbox, so the
+# shared bound (one resource doing mt_per_op MT and mo_per_op MO per operation) is reported as well
 awk -v e="$e2e" -v mt="$raw_mt" -v mo="$raw_mo" -v a="$mt" -v b="$mo_n" -v n="$ops" 'BEGIN {
 	bmt = mt / (a / n); bmo = mo / (b / n); bound = bmt < bmo ? bmt : bmo
+	shared = 1 / ((a / n) / mt + (b / n) / mo)
 	printf "enable_kannel_bound_per_s=%.1f\n", bound
 	printf "enable_e2e_vs_kannel_bound=%.2f\n", e / bound
+	printf "enable_kannel_shared_bound_per_s=%.1f\n", shared
+	printf "enable_e2e_vs_kannel_shared_bound=%.2f\n", e / shared
 }'
 exit $erc

@@ -2,7 +2,7 @@
  * COUNT binary MT SMS through sendsms with the very parameters smsrd uses (smsr/kannel.c: udh, pid=127, mclass=2,
  * coding=1, dlr-mask and a dlr-url with a token), 140-octet TP-UD without a command-packet IEI (euicc-sim counts
  * them and stays silent), to the MSISDNs of fleet cards 0..FLEET-1 in turn, PARALLEL requests in flight.
- *   kannel-blast SENDSMS_URL USER PASSWORD DLR_BASE_URL SEED FLEET COUNT PARALLEL
+ *   kannel-blast SENDSMS_URL USER PASSWORD DLR_BASE_URL SEED FLEET COUNT PARALLEL [DLR_MASK (default 18)]
  * Prints kannel_blast_accepted=, kannel_blast_refused=, kannel_blast_http_per_s= (sendsms answers per second).
  * Delivery to the SMSC is measured by the caller (bearerbox access log). */
 #include <stdio.h>
@@ -66,9 +66,9 @@ int main(int argc, char **argv)
 	unsigned long parallel, i;
 	double t0, t;
 
-	if (argc != 9) {
-		fprintf(stderr,
-			"usage: kannel-blast SENDSMS_URL USER PASSWORD DLR_BASE_URL SEED FLEET COUNT PARALLEL\n");
+	if (argc != 9 && argc != 10) {
+		fprintf(stderr, "usage: kannel-blast SENDSMS_URL USER PASSWORD DLR_BASE_URL SEED FLEET COUNT PARALLEL "
+				"[DLR_MASK]\n");
 		return 2;
 	}
 	fleet_n = strtoul(argv[6], NULL, 10);
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 	kc.password = argv[3];
 	kc.from = "1001";
 	kc.dlr_base_url = argv[4];
-	kc.dlr_mask = 31;
+	kc.dlr_mask = argc == 10 ? atoi(argv[9]) : 18;
 	kc.max_inflight = (unsigned)parallel;
 	kc.timeout_ms = 10000;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
