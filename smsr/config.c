@@ -61,6 +61,7 @@ static const struct item items[] = {
 	S("kannel", "mo-listen", mo_listen, "127.0.0.1:18080", "address of our MO/DLR listener"),
 	S("kannel", "mo-url", mo_url, "http://127.0.0.1:18080", "base URL Kannel calls for MO and DLR"),
 	N("kannel", "throughput", T_INT, smsc_throughput, "0", "MT SMS per second per SMSC (0: unlimited)"),
+	N("kannel", "max-parallel", T_INT, sendsms_parallel, "64", "sendsms requests in flight at once"),
 	N("kannel", "dlr-mask", T_INT, dlr_mask, "18",
 	  "delivery reports asked from Kannel: 18 = failures only (the PoR proves execution); 31 = all"),
 	S("es5", "spi", spi, "1639", "SPI of ES5 command packets (hex)"),
@@ -360,6 +361,8 @@ int smsr_config_validate(const struct smsr_config *c, char *err, size_t err_len)
 		FAIL("[kannel] mo-listen '%s' is not host:port", c->mo_listen);
 	if (strncmp(c->sendsms_url, "http://", 7) && strncmp(c->sendsms_url, "https://", 8))
 		FAIL("[kannel] sendsms-url '%s' is not an http(s) URL", c->sendsms_url);
+	if (c->sendsms_parallel < 1 || c->sendsms_parallel > 1024)
+		FAIL("[kannel] max-parallel %lld is not 1..1024", (long long)c->sendsms_parallel);
 	if (c->dlr_mask < 1 || c->dlr_mask > 31)
 		FAIL("[kannel] dlr-mask %lld is not 1..31", (long long)c->dlr_mask);
 	if (!is_hex(c->spi, 2) || !is_hex(c->kic, 1) || !is_hex(c->kid, 1) || !is_hex(c->tar, 3))

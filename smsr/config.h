@@ -52,6 +52,7 @@ struct smsr_config {
 	char mo_url[256];		/*!< base URL Kannel calls for MO and DLR */
 	int64_t smsc_throughput;	/*!< SMS per second per SMSC, 0 = unlimited */
 	int64_t dlr_mask;		/*!< Kannel dlr-mask, 1..31 */
+	int64_t sendsms_parallel;	/*!< sendsms requests in flight */
 	/* [es5] */
 	char spi[8], kic[4], kid[4], tar[8];	/*!< hex */
 	int64_t por_timeout_ms;

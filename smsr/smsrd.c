@@ -162,6 +162,7 @@ int smsrd_start(void *ctx, const struct smsr_config *cfg, struct smsrd **out)
 	kcfg.smsc_id = cfg->smsc_id;
 	kcfg.dlr_base_url = cfg->mo_url;
 	kcfg.dlr_mask = (int)cfg->dlr_mask;
+	kcfg.max_inflight = (unsigned)cfg->sendsms_parallel;
 	kcfg.throughput = (unsigned)cfg->smsc_throughput;
 	rc = smsr_kannel_new(d, d->base, &kcfg, &d->kannel);
 	if (rc < 0)

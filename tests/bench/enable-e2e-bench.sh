@@ -6,7 +6,9 @@
 #      kannel_raw_mo_per_s  COUNT MO from euicc-sim (first-attach declarations, one SMS each) reaching mo-sink.
 #   Every rate is the steady state: 80% of the messages over the time from the 10% mark to the 90% mark.
 #   2. A fresh Kannel from the same template with smsrd and euicc-sim: OPS EnableProfile requests, one per card,
-#      32 in flight (enable-bench); enable_mt_sms_per_op / enable_mo_sms_per_op from the bearerbox access log.
+#      BENCH_E2E_WINDOW (500) operations outstanding, a closed loop (enable-bench); the rate is the steady state
+#      between the 10% and 90% marks of the callbacks; enable_mt_sms_per_op / enable_mo_sms_per_op from the
+#      bearerbox access log.
 #   enable_e2e_vs_kannel_bound = enable_e2e_per_s / min(raw_mt / mt_per_op, raw_mo / mo_per_op); goal >= 0.9.
 #   enable_e2e_vs_kannel_shared_bound: the same against 1 / (mt_per_op / raw_mt + mo_per_op / raw_mo), the bound
 #   when MT and MO share smsbox (they do).
@@ -17,6 +19,7 @@ build=$1 ops=${2:-1000} count=${3:-6000}
 run=$(mktemp -d /tmp/enable-e2e-bench.XXXXXX)
 mno=1.3.6.1.4.1.99999.20
 dlr_mask=${BENCH_DLR_MASK:-18}	# as smsrd's default [kannel] dlr-mask, for both measurements
+parallel=${BENCH_SENDSMS_PARALLEL:-64}	# sendsms requests in flight, as smsrd's default [kannel] max-parallel
 cleanup() {
 	local p
 	for p in ${SIM:-} ${SINK:-} ${SMSRD:-}; do kill "$p" 2>/dev/null; done
@@ -56,7 +59,7 @@ sp=$(cat "$run/sink.port")
 SIM=$!
 sleep 1
 "$build/tests/bench/kannel-blast" "$KANNEL_SENDSMS_URL" "$KANNEL_SENDSMS_USER" "$KANNEL_SENDSMS_PASSWORD" \
-	"http://127.0.0.1:$sp/dlr" bench "$ops" "$count" 64 "$dlr_mask" >"$run/blast.out" &
+	"http://127.0.0.1:$sp/dlr" bench "$ops" "$count" "$parallel" "$dlr_mask" >"$run/blast.out" &
 BLAST=$!
 raw_mt=$(window_rate "$KANNEL_DIR/bearerbox-access.log" "Sent SMS" "$count" 300) ||
 	{ echo "bench: MT not all delivered"; exit 1; }
@@ -81,7 +84,7 @@ mkdir -p "$run/db"
 	>/dev/null || exit 1
 MAP_SIZE=1G POR_TIMEOUT=20s NOTIF_TIMEOUT=120s LOG_LEVEL=notice CALLBACK_URL=http://127.0.0.1:$cb/cb \
 	smsrd_conf "$run/smsrd.conf" </dev/null
-printf '[kannel]\ndlr-mask = %s\n' "$dlr_mask" >>"$run/smsrd.conf"
+printf '[kannel]\ndlr-mask = %s\nmax-parallel = %s\n' "$dlr_mask" "$parallel" >>"$run/smsrd.conf"
 "$build/tests/euicc-sim/euicc-sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$ops" --seed bench --duration 0 \
 	--notif-delay 0 -q >"$run/sim3.log" 2>&1 &
 SIM=$!
@@ -89,7 +92,7 @@ SIM=$!
 SMSRD=$!
 for _ in $(seq 100); do [ -n "$(ss -Hltn sport = :"$es4")" ] && break; sleep 0.1; done
 sleep 1
-"$build/tests/bench/enable-bench" "https://127.0.0.1:$es4/es4" "$run/pki" bench "$ops" 32 "$mno" "$cb" 600 \
+"$build/tests/bench/enable-bench" "https://127.0.0.1:$es4/es4" "$run/pki" bench "$ops" "${BENCH_E2E_WINDOW:-500}" "$mno" "$cb" 600 \
 	>"$run/enable.out"
 erc=$?
 cat "$run/enable.out"
