@@ -15,17 +15,18 @@ int fuzz_por(const uint8_t *data, size_t size);
 int fuzz_rcmd(const uint8_t *data, size_t size);
 int fuzz_cert(const uint8_t *data, size_t size);
 int fuzz_sms(const uint8_t *data, size_t size);
+int fuzz_soap(const uint8_t *data, size_t size);
 
 static const struct {
 	const char *name;
 	int (*fn)(const uint8_t *, size_t);
 } targets[] = {
 	{ "tlv", fuzz_tlv }, { "spkt", fuzz_spkt }, { "por", fuzz_por },
-	{ "rcmd", fuzz_rcmd }, { "cert", fuzz_cert }, { "sms", fuzz_sms },
+	{ "rcmd", fuzz_rcmd }, { "cert", fuzz_cert }, { "sms", fuzz_sms }, { "soap", fuzz_soap },
 };
 
 #define MAX_INPUTS 256
-#define MAX_LEN 4096
+#define MAX_LEN 16384
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static uint64_t next(void)
