@@ -20,6 +20,8 @@ static const char usage_text[] =
 	"  sm-ota parse-cmd [--key-enc HEX] [--key-mac HEX] [--cc-len 4|8] HEX\n"
 	"  sm-ota scp03-derive --key-enc HEX --key-mac HEX --host-challenge HEX --card-challenge HEX\n"
 	"  sm-ota cert-verify --ci-pk HEX CERT_HEX\n"
+	"  sm-ota cert-issue --ca-key PEM --subject-key PEM --serial HEX --ca-id HEX --subject HEX --usage HEX\n"
+	"                    [--discretionary HEX] [--effective YYYYMMDD] --expiry YYYYMMDD\n"
 	"exit status: 0 done, 2 usage or malformed input, 3 integrity or signature check failed\n";
 
 /* talloc root of the sub-commands in this file; freed before exiting from smota_usage() too */
@@ -317,6 +319,8 @@ int main(int argc, char **argv)
 		rc = smota_scp03_derive(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "cert-verify"))
 		rc = smota_cert_verify(argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "cert-issue"))
+		rc = smota_cert_issue(argc - 1, argv + 1);
 	else
 		smota_usage();
 	talloc_free(ctx);

@@ -22,3 +22,5 @@ size_t smota_hex_arg(const char *opt, const char *val, uint8_t *out, size_t cap,
 /* sub-commands in sm-ota-crypto.c; argv[0] is the sub-command name */
 int smota_scp03_derive(int argc, char **argv);
 int smota_cert_verify(int argc, char **argv);
+/* in sm-ota-cert.c */
+int smota_cert_issue(int argc, char **argv);

@@ -111,6 +111,38 @@ expect cert-bad-sig 3 "${CERT_OUT%ok}bad" $SM_OTA cert-verify --ci-pk $CI ${CERT
 expect cert-truncated 2 "" $SM_OTA cert-verify --ci-pk $CI ${CERT:0:100}
 expect cert-no-pk 2 "" $SM_OTA cert-verify $CERT
 
+# cert-issue, checked with cert-verify: a P-256 CI certifying a brainpoolP256r1 key and the reverse
+T=$(mktemp -d /tmp/sm_ota_test.XXXXXX)
+openssl ecparam -name prime256v1 -genkey -noout -out "$T/p256.key" 2>/dev/null
+openssl ecparam -name brainpoolP256r1 -genkey -noout -out "$T/bp.key" 2>/dev/null
+openssl ec -in "$T/bp.key" -pubout -out "$T/bp.pub" 2>/dev/null
+point() { openssl ec -in "$1" -pubout -outform DER 2>/dev/null | tail -c 65 | od -An -tx1 | tr -d ' \n'; }
+ISSUE=(--serial 0102 --ca-id 4142 --subject 0a0b --usage 88 --discretionary c80101 --effective 20260101 --expiry 20360101)
+C1=$($SM_OTA cert-issue --ca-key "$T/p256.key" --subject-key "$T/bp.pub" "${ISSUE[@]}" | sed -n 's/^cert=//p')
+expect cert-issue-p256-ci 0 "serial=0102
+ca_id=4142
+subject=0a0b
+key_usage=88
+effective=20260101
+expiry=20360101
+pk=$(point "$T/bp.key")
+signature=ok" $SM_OTA cert-verify --ci-pk "$(point "$T/p256.key")" "$C1"
+expect cert-issue-f0-brainpool 0 "03" sh -c "echo $C1 | grep -o 'F00103' | cut -c5-6"
+C2=$($SM_OTA cert-issue --ca-key "$T/bp.key" --subject-key "$T/p256.key" "${ISSUE[@]}" | sed -n 's/^cert=//p')
+expect cert-issue-brainpool-ci 0 - $SM_OTA cert-verify --ci-pk "$(point "$T/bp.key")" "$C2"
+expect cert-issue-other-ci 3 - $SM_OTA cert-verify --ci-pk "$(point "$T/p256.key")" "$C2"
+expect cert-issue-public-ca-key 2 "" $SM_OTA cert-issue --ca-key "$T/bp.pub" --subject-key "$T/p256.key" "${ISSUE[@]}"
+expect cert-issue-bad-date 2 "" $SM_OTA cert-issue --ca-key "$T/p256.key" --subject-key "$T/bp.pub" --serial 01 --ca-id 01 --subject 01 --usage 88 --expiry 2036-01-01
+expect cert-issue-no-serial 2 "" $SM_OTA cert-issue --ca-key "$T/p256.key" --subject-key "$T/bp.pub" --ca-id 01 --subject 01 --usage 88 --expiry 20360101
+# the test PKI's GP certificates (scripts/gen-test-pki with SM_OTA): each verifies under its issuer
+if [ -n "${TOP_SRCDIR:-}" ]; then
+	SM_OTA=$(cd "$(dirname "$SM_OTA")" && pwd)/$(basename "$SM_OTA") "$TOP_SRCDIR/scripts/gen-test-pki" "$T/pki" >/dev/null
+	for c in smdp-ecdsa:ci smsr-ecdsa:ci ecasd:eum smdp-ecdsa-bp:ci-bp; do
+		expect "gen-test-pki-${c%%:*}" 0 - sh -c "$SM_OTA cert-verify --ci-pk \$(cat $T/pki/${c#*:}.pk) \$(cat $T/pki/${c%%:*}.gpcert) | grep -x signature=ok"
+	done
+fi
+rm -rf "$T"
+
 # general
 expect no-args 2 "" $SM_OTA
 expect unknown-command 2 "" $SM_OTA frobnicate
