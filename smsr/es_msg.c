@@ -6,6 +6,7 @@
 #include "smsr/es_msg.h"
 
 #define GSMA_ACTION "http://gsma.com/"
+#define PROFILE_TYPE_MAX 128	/* ProfileType (xs:string, no bound in the XSD): what we store */
 #define FCI_MAX 256	/* FunctionCallIdentifier: our bound (xs:string); it keys retry de-duplication */
 
 /*
@@ -80,6 +81,51 @@ static const struct smsr_es_func_desc s_funcs[SMSR_ES_FUNC_COUNT] = {
 		"ES4-HandleSMSRChangeNotification", NULL,
 		GSMA_ACTION "ES4/PlatformManagement/ES4-HandleSMSRChangeNotification", NULL,
 		SMSR_ES_NOTIFICATION, "CompletionTimestamp" },
+	/* ES3 (ES3_SMSR.wsdl / ES3_SMDP.wsdl: async results come back on the ...CallBack actions) */
+	[SMSR_ES3_GET_EIS] = {
+		SMSR_ES3_GET_EIS, SMSR_ES_IF_ES3, "ES3-GetEIS", "ES3-GetEISRequest", "ES3-GetEISResponse",
+		GSMA_ACTION "ES3/ProfileManagement/ES3-GetEISRequest",
+		GSMA_ACTION "ES3/ProfileManagement/ES3-GetEISResponse", SMSR_ES_SYNC, NULL },
+	[SMSR_ES3_AUDIT_EIS] = {
+		SMSR_ES3_AUDIT_EIS, SMSR_ES_IF_ES3, "ES3-AuditEIS", "ES3-AuditEISRequest", "ES3-AuditEISResponse",
+		GSMA_ACTION "ES3/ProfileManagement/ES3-AuditEISRequest",
+		GSMA_ACTION "ES3/ProfileManagementCallBack/ES3-AuditEIS", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES3_CREATE_ISDP] = {
+		SMSR_ES3_CREATE_ISDP, SMSR_ES_IF_ES3, "ES3-CreateISDP", "ES3-CreateISDPRequest", "ES3-CreateISDPResponse",
+		GSMA_ACTION "ES3/ProfileManagement/ES3-CreateISDPRequest",
+		GSMA_ACTION "ES3/ProfileManagementCallBack/ES3-CreateISDP", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES3_SEND_DATA] = {
+		SMSR_ES3_SEND_DATA, SMSR_ES_IF_ES3, "ES3-SendData", "ES3-SendDataRequest", "ES3-SendDataResponse",
+		GSMA_ACTION "ES3/ProfileManagement/ES3-SendDataRequest",
+		GSMA_ACTION "ES3/ProfileManagementCallBack/ES3-SendData", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED] = {
+		SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED, SMSR_ES_IF_ES3, "ES3-ProfileDownloadCompleted",
+		"ES3-ProfileDownloadCompletedRequest", "ES3-ProfileDownloadCompletedResponse",
+		/* the WSDL spells the action "Downloaded" (sic); njiwa sends "Download": both are accepted */
+		GSMA_ACTION "ES3/ProfileManagement/ES3-ProfileDownloadedCompletedRequest",
+		GSMA_ACTION "ES3/ProfileManagement/ES3-ProfileDownloadedCompletedResponse", SMSR_ES_SYNC, NULL,
+		"ES3-ProfileDownloadedCompleted" },
+	[SMSR_ES3_UPDATE_POLICY_RULES] = {
+		SMSR_ES3_UPDATE_POLICY_RULES, SMSR_ES_IF_ES3, "ES3-UpdatePolicyRules", "ES3-UpdatePolicyRulesRequest",
+		"ES3-UpdatePolicyRulesResponse", GSMA_ACTION "ES3/ProfileManagement/ES3-UpdatePolicyRulesRequest",
+		GSMA_ACTION "ES3/ProfileManagement/ES3-UpdatePolicyRulesResponse", SMSR_ES_SYNC, NULL },
+	[SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS] = {
+		SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS, SMSR_ES_IF_ES3, "ES3-UpdateSubscriptionAddress",
+		"ES3-UpdateSubscriptionAddressRequest", "ES3-UpdateSubscriptionAddressResponse",
+		GSMA_ACTION "ES3/ProfileManagement/ES3-UpdateSubscriptionAddressRequest",
+		GSMA_ACTION "ES3/PlatformManagement/ES3-UpdateSubscriptionAddressResponse", SMSR_ES_SYNC, NULL },
+	[SMSR_ES3_ENABLE_PROFILE] = {
+		SMSR_ES3_ENABLE_PROFILE, SMSR_ES_IF_ES3, "ES3-EnableProfile", "ES3-EnableProfileRequest",
+		"ES3-EnableProfileResponse", GSMA_ACTION "ES3/PlatformManagement/ES3-EnableProfileRequest",
+		GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-EnableProfile", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES3_DISABLE_PROFILE] = {
+		SMSR_ES3_DISABLE_PROFILE, SMSR_ES_IF_ES3, "ES3-DisableProfile", "ES3-DisableProfileRequest",
+		"ES3-DisableProfileResponse", GSMA_ACTION "ES3/PlatformManagement/ES3-DisableProfileRequest",
+		GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-DisableProfile", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES3_DELETE_ISDP] = {
+		SMSR_ES3_DELETE_ISDP, SMSR_ES_IF_ES3, "ES3-DeleteISDP", "ES3-DeleteISDPRequest", "ES3-DeleteISDPResponse",
+		GSMA_ACTION "ES3/PlatformManagement/ES3-DeleteISDPRequest",
+		GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-DeleteISDP", SMSR_ES_ASYNC, NULL },
 };
 
 const struct smsr_es_func_desc *smsr_es_func_desc(enum smsr_es_func f)
@@ -110,9 +156,12 @@ const struct smsr_es_func_desc *smsr_es_func_by_action(const char *action, unsig
 		const struct smsr_es_func_desc *d = &s_funcs[i];
 		size_t n = strlen(d->name);
 
-		if (d->mep == SMSR_ES_NOTIFICATION || !(d->iface & ifaces) || strncmp(tok, d->name, n))
+		if (d->mep == SMSR_ES_NOTIFICATION || !(d->iface & ifaces))
 			continue;
-		if (tok[n] == '\0' || !strcmp(tok + n, "Request"))
+		if (!strncmp(tok, d->name, n) && (tok[n] == '\0' || !strcmp(tok + n, "Request")))
+			return d;
+		n = d->alias ? strlen(d->alias) : 0;
+		if (n && !strncmp(tok, d->alias, n) && (tok[n] == '\0' || !strcmp(tok + n, "Request")))
 			return d;
 	}
 	return NULL;
@@ -242,11 +291,45 @@ static int s_dec_iccid(struct smsr_soap_cur *c, struct smsr_es_req *r)
 	return 0;
 }
 
-static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const struct smsr_es_decode_opts *o)
+/* AuditEIS: Iccid* (none = every profile) */
+static int s_dec_iccids(struct smsr_soap_cur *c, struct smsr_es_req *r)
 {
 	const xmlNode *n;
 	unsigned i, cnt;
+
+	for (n = c->next, cnt = 0; n; n = n->next)
+		cnt += n->type == XML_ELEMENT_NODE;
+	if (cnt && !(r->iccids = talloc_zero_array(r, char *, cnt)))
+		return -ENOMEM;
+	for (i = 0; i < cnt && (n = smsr_soap_cur_opt(c, "Iccid")); i++) {
+		r->iccids[i] = talloc_zero_array(r->iccids, char, SMSR_ICCID_MAX + 1);
+		if (!r->iccids[i])
+			return -ENOMEM;
+		if (smsr_soap_get_iccid(c, n, r->iccids[i], SMSR_ICCID_MAX + 1))
+			return -EBADMSG;
+		r->n_iccids++;
+	}
+	return c->err->set ? -EBADMSG : 0;
+}
+
+/* CreateISDP, SendData: MoreToDo? */
+static int s_dec_more_to_do(struct smsr_soap_cur *c, struct smsr_es_req *r)
+{
+	const xmlNode *n = smsr_soap_cur_opt(c, "MoreToDo");
+
+	if (n) {
+		if (smsr_soap_get_bool(c, n, &r->more_to_do))
+			return -EBADMSG;
+		r->has_more_to_do = true;
+	}
+	return c->err->set ? -EBADMSG : 0;
+}
+
+static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const struct smsr_es_decode_opts *o)
+{
+	const xmlNode *n;
 	uint64_t v;
+	int rc;
 
 	/* BaseRequestType */
 	n = smsr_soap_cur_req(c, "FunctionCallIdentifier");
@@ -276,18 +359,9 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 	case SMSR_ES4_AUDIT_EIS:
 		if (s_dec_eid(c, r))
 			return -EBADMSG;
-		for (n = c->next, cnt = 0; n; n = n->next)
-			cnt += n->type == XML_ELEMENT_NODE;
-		if (cnt && !(r->iccids = talloc_zero_array(r, char *, cnt)))
-			return -ENOMEM;
-		for (i = 0; i < cnt && (n = smsr_soap_cur_opt(c, "Iccid")); i++) {
-			r->iccids[i] = talloc_zero_array(r->iccids, char, SMSR_ICCID_MAX + 1);
-			if (!r->iccids[i])
-				return -ENOMEM;
-			if (smsr_soap_get_iccid(c, n, r->iccids[i], SMSR_ICCID_MAX + 1))
-				return -EBADMSG;
-			r->n_iccids++;
-		}
+		rc = s_dec_iccids(c, r);
+		if (rc)
+			return rc;
 		break;
 	case SMSR_ES4_UPDATE_POLICY_RULES:
 		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
@@ -315,6 +389,87 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 			return -EBADMSG;
 		n = smsr_soap_cur_req(c, r->func == SMSR_ES4_SMSR_CHANGE ? "Target-Smsr-id" : "CurrentSMSRid");
 		if (!n || !(r->smsr_id = smsr_soap_get_oid(c, n)))
+			return -EBADMSG;
+		break;
+	case SMSR_ES3_GET_EIS:
+		if (s_dec_eid(c, r))
+			return -EBADMSG;
+		break;
+	case SMSR_ES3_AUDIT_EIS:
+		if (s_dec_eid(c, r) || s_dec_iccids(c, r))
+			return -EBADMSG;
+		break;
+	case SMSR_ES3_CREATE_ISDP:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, "Mno-id");
+		if (!n || !(r->mno_id = smsr_soap_get_oid(c, n)))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, "RequiredMemory");
+		if (!n || smsr_soap_get_uint(c, n, 0, UINT32_MAX, &r->required_memory))
+			return -EBADMSG;
+		if (s_dec_more_to_do(c, r))
+			return -EBADMSG;
+		break;
+	case SMSR_ES3_SEND_DATA: {
+		int len;
+
+		if (s_dec_eid(c, r))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, "Sd-aid");
+		if (!n || (len = smsr_soap_get_hex(c, n, r->sd_aid.b, 5, SMSR_AID_MAX)) < 0)
+			return -EBADMSG;
+		r->sd_aid.len = (uint8_t)len;
+		n = smsr_soap_cur_req(c, "Data");
+		if (!n || smsr_soap_get_hex_alloc(c, n, &r->data, &r->data_len) < 0)
+			return -EBADMSG;
+		if (!r->data_len)
+			return smsr_soap_field_fail(c->err, n, NULL, false, "Data is empty");
+		if (s_dec_more_to_do(c, r))
+			return -EBADMSG;
+		break;
+	}
+	case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
+			return -EBADMSG;
+		if ((n = smsr_soap_cur_opt(c, "ProfileType"))) {
+			if (!(r->profile_type = smsr_soap_text(c, n, false)))
+				return -EBADMSG;
+			if (strlen(r->profile_type) > PROFILE_TYPE_MAX)
+				return smsr_soap_field_fail(c->err, n, NULL, false, "ProfileType longer than %d",
+							    PROFILE_TYPE_MAX);
+		}
+		if ((n = smsr_soap_cur_opt(c, "SubscriptionAddress"))) {
+			if (smsr_eis_xml_subaddr_decode(r, n, r->imsi, r->msisdn, c->err))
+				return -EBADMSG;
+			r->has_subscription_address = true;
+		}
+		if ((n = smsr_soap_cur_opt(c, "pol2"))) {
+			if (smsr_eis_xml_pol2_decode(r, n, &r->pol2, &r->n_pol2, c->err))
+				return -EBADMSG;
+			r->has_pol2 = true;
+		}
+		if (c->err->set)
+			return -EBADMSG;
+		break;
+	case SMSR_ES3_UPDATE_POLICY_RULES:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, "pol2");
+		if (!n || smsr_eis_xml_pol2_decode(r, n, &r->pol2, &r->n_pol2, c->err))
+			return -EBADMSG;
+		break;
+	case SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, "newSubscriptionAddress");
+		if (!n || smsr_eis_xml_subaddr_decode(r, n, r->imsi, r->msisdn, c->err))
+			return -EBADMSG;
+		break;
+	case SMSR_ES3_ENABLE_PROFILE:
+	case SMSR_ES3_DISABLE_PROFILE:
+	case SMSR_ES3_DELETE_ISDP:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
 			return -EBADMSG;
 		break;
 	default:
@@ -487,6 +642,28 @@ int smsr_es_response_body(void *ctx, enum smsr_es_func f, const struct smsr_es_r
 	case SMSR_ES4_ENABLE_PROFILE:
 	case SMSR_ES4_DISABLE_PROFILE:
 	case SMSR_ES4_DELETE_PROFILE:
+	case SMSR_ES3_SEND_DATA:
+	case SMSR_ES3_ENABLE_PROFILE:
+	case SMSR_ES3_DISABLE_PROFILE:
+	case SMSR_ES3_DELETE_ISDP:
+		if (r->euicc_data)
+			smsr_soap_add_hex(&b, root, "EuiccResponseData", r->euicc_data, r->euicc_len);
+		break;
+	case SMSR_ES3_GET_EIS:
+	case SMSR_ES3_AUDIT_EIS:
+		if (r->eis)
+			rc = smsr_eis_xml_encode(&b, root, "Eis", r->eis, &r->eis_opts, err_text, err_cap);
+		break;
+	case SMSR_ES3_CREATE_ISDP:
+		/* Isd-p-aid is mandatory in the response, also when the function failed (the AID that was
+		 * attempted): without it there is no valid response */
+		if (!r->isdp_aid || r->isdp_aid_len < 5 || r->isdp_aid_len > SMSR_AID_MAX) {
+			if (err_text && err_cap)
+				snprintf(err_text, err_cap, "ES3-CreateISDPResponse needs Isd-p-aid");
+			rc = -EINVAL;
+			break;
+		}
+		smsr_soap_add_hex(&b, root, "Isd-p-aid", r->isdp_aid, r->isdp_aid_len);
 		if (r->euicc_data)
 			smsr_soap_add_hex(&b, root, "EuiccResponseData", r->euicc_data, r->euicc_len);
 		break;
@@ -617,9 +794,12 @@ int smsr_es_build_error_reply(void *ctx, const struct smsr_soap_entity *self, co
 			*http_status = 200;
 			return 0;
 		}
-		if (brc != -ENOMEM)
+		/* a response the schema cannot carry without data we do not have (ES3-CreateISDPResponse needs an
+		 * Isd-p-aid): answer with the Fault instead */
+		if (brc == -ENOMEM)
+			rc = -ENOMEM;
+		else if (brc != -EINVAL)
 			return brc;
-		rc = -ENOMEM;
 	}
 	smsr_soap_fault_from_error(rc, err ? &err->soap : NULL, msg ? msg->action : NULL, &f);
 	*http_status = smsr_soap_fault_http_status(&f);

@@ -28,6 +28,7 @@
 enum smsr_es_if {
 	SMSR_ES_IF_ES1 = 1,
 	SMSR_ES_IF_ES4 = 2,
+	SMSR_ES_IF_ES3 = 4,		/*!< SM-DP -> SM-SR (ES3_SMSR.wsdl); served only where asked for */
 };
 
 /*! Message exchange pattern (sgp02.md §5.4). */
@@ -52,6 +53,17 @@ enum smsr_es_func {
 	SMSR_ES4_HANDLE_PROFILE_DISABLED,
 	SMSR_ES4_HANDLE_PROFILE_DELETED,
 	SMSR_ES4_HANDLE_SMSR_CHANGE,
+	/* ES3, SM-DP -> SM-SR (sgp02.md §2.4) */
+	SMSR_ES3_GET_EIS,
+	SMSR_ES3_AUDIT_EIS,
+	SMSR_ES3_CREATE_ISDP,
+	SMSR_ES3_SEND_DATA,
+	SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED,
+	SMSR_ES3_UPDATE_POLICY_RULES,
+	SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS,
+	SMSR_ES3_ENABLE_PROFILE,
+	SMSR_ES3_DISABLE_PROFILE,
+	SMSR_ES3_DELETE_ISDP,
 	SMSR_ES_FUNC_COUNT
 };
 
@@ -67,6 +79,7 @@ struct smsr_es_func_desc {
 	const char *resp_action;	/*!< action of the sync response or of the async callback we emit */
 	enum smsr_es_mep mep;
 	const char *timestamp_elem;	/*!< notifications: exact spelling of the completion timestamp element */
+	const char *alias;		/*!< another action token accepted for the request (a known misspelling) */
 };
 
 /*! The table entry of f (never NULL for a valid f). */
@@ -135,6 +148,16 @@ struct smsr_es_req {
 	char imsi[SMSR_IMSI_MAX + 1];	/*!< UpdateSubscriptionAddress: newSubscriptionAddress ("" when absent) */
 	char msisdn[SMSR_MSISDN_MAX + 1];
 	char *smsr_id;			/*!< PrepareSMSRChange: CurrentSMSRid; SMSRChange: Target-Smsr-id */
+	/* ES3 */
+	char *mno_id;			/*!< CreateISDP: Mno-id */
+	uint64_t required_memory;	/*!< CreateISDP: RequiredMemory (bytes) */
+	bool has_more_to_do, more_to_do;	/*!< CreateISDP, SendData: MoreToDo */
+	struct smsr_aid sd_aid;		/*!< SendData: Sd-aid (the target security domain, an ISD-P) */
+	uint8_t *data;			/*!< SendData: Data (the command script for the target SD) */
+	size_t data_len;
+	char *profile_type;		/*!< ProfileDownloadCompleted: ProfileType (NULL when absent) */
+	bool has_subscription_address;	/*!< ProfileDownloadCompleted: SubscriptionAddress present (imsi/msisdn) */
+	bool has_pol2;			/*!< ProfileDownloadCompleted: pol2 present (pol2/n_pol2) */
 	struct smsr_eis *eis;		/*!< RegisterEIS: the EIS (keys wrapped by the import callback) */
 	/* envelope, copied for the asynchronous answer */
 	char *message_id;
@@ -179,6 +202,8 @@ struct smsr_es_result {
 	const char *processing_end;
 	uint64_t acceptable_validity;	/*!< AcceptableValidityPeriod, 0 = absent */
 	const uint8_t *euicc_data;	/*!< Enable/Disable/DeleteProfile: EuiccResponseData (NULL = absent) */
+	const uint8_t *isdp_aid;	/*!< ES3-CreateISDP: Isd-p-aid of the new ISD-P (required there) */
+	size_t isdp_aid_len;
 	size_t euicc_len;
 	const struct smsr_eis *eis;	/*!< GetEIS / AuditEIS on success: the Eis element (NULL = absent) */
 	struct smsr_eis_xml_opts eis_opts;	/*!< view of that EIS (normally SMSR_EIS_VIEW_MNO) */

@@ -60,9 +60,15 @@ static struct smsr_es1_sig_ctx *s_sig(void)
 
 FUZZ_TARGET(soap)
 {
-	static const struct smsr_es_decode_opts opts = {.eis_in = {.key_import = s_import}};
+	static const struct smsr_es_decode_opts opts = {.interfaces = SMSR_ES_IF_ES1 | SMSR_ES_IF_ES4 | SMSR_ES_IF_ES3,
+							.eis_in = {.key_import = s_import}};
 	static const struct smsr_soap_entity self = {"https://smsr.fuzz/es4", "1.3.6.1.4.1.99999.10", "SM-SR"};
-	struct smsr_es_result res = {.status = SMSR_EXEC_FAILED, .code = SMSR_SC_EUICC_ERROR, .message = "fuzz"};
+	static const uint8_t isdp[16] = {0xA0, 0, 0, 5, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x12, 0};
+	struct smsr_es_result res = {.status = SMSR_EXEC_FAILED,
+				     .code = SMSR_SC_EUICC_ERROR,
+				     .message = "fuzz",
+				     .isdp_aid = isdp,
+				     .isdp_aid_len = sizeof(isdp)};
 	void *ctx = talloc_new(NULL);
 	struct smsr_soap_msg *msg = NULL;
 	struct smsr_es_req *req = NULL;

@@ -133,9 +133,10 @@ static void s_schema_load(void)
 		"<xs:import namespace=\"%s\" schemaLocation=\"%s/xsd/import/ws-addr.xsd\"/>"
 		"<xs:include schemaLocation=\"%s/xsd/euicc.request.ES1.xsd\"/>"
 		"<xs:include schemaLocation=\"%s/xsd/euicc.request.ES4.xsd\"/>"
+		"<xs:include schemaLocation=\"%s/xsd/euicc.request.ES3.xsd\"/>"
 		"</xs:schema>",
 		SMSR_NS_RPS, s_data_dir, SMSR_NS_SOAP12, s_schema_dir, SMSR_NS_WSA, s_schema_dir, s_schema_dir,
-		s_schema_dir);
+		s_schema_dir, s_schema_dir);
 	p = xmlSchemaNewMemParserCtxt(xsd, (int)strlen(xsd));
 	xmlSchemaSetParserStructuredErrors(p, s_quiet, NULL);
 	s_schema = xmlSchemaParse(p);
@@ -420,8 +421,11 @@ static void test_table(void)
 			      "%s: notification row", d->name);
 			CHECK(smsr_es_func_by_elem(d->req_elem) == NULL, "%s: never received", d->name);
 		} else {
+			/* 0 = the default endpoint (ES1 + ES4): ES3 rows are found only where ES3 is served */
 			CHECK(d->resp_elem && d->resp_action && smsr_es_func_by_elem(d->req_elem) == d &&
-			      smsr_es_func_by_action(d->req_action, 0) == d, "%s: request row", d->name);
+			      smsr_es_func_by_action(d->req_action, d->iface) == d &&
+			      (smsr_es_func_by_action(d->req_action, 0) == d) == (d->iface != SMSR_ES_IF_ES3),
+			      "%s: request row", d->name);
 		}
 	}
 	CHECK(!strcmp(smsr_sc_subject(SMSR_SC_EID_UNKNOWN), "8.1.1") && !strcmp(smsr_sc_reason(SMSR_SC_EID_UNKNOWN),
@@ -566,6 +570,125 @@ static void test_responses(void)
 			uint8_t *out;
 			size_t len;
 			CHECK_RC(smsr_es_build_response(ctx, &s_self, m, f, &r, &out, &len), -EINVAL);
+		}
+	}
+	talloc_free(ctx);
+}
+
+/*
+ * 3b. ES3 (SM-DP -> SM-SR): every request of an SM-DP decodes (only where ES3 is served), validates, and every
+ *     response or callback we would send validates
+ */
+
+static void test_es3(void)
+{
+	static const struct {
+		const char *file;
+		enum smsr_es_func f;
+	} t[] = {
+		{ "es3_get_eis.xml", SMSR_ES3_GET_EIS },
+		{ "es3_audit_eis.xml", SMSR_ES3_AUDIT_EIS },
+		{ "es3_create_isdp.xml", SMSR_ES3_CREATE_ISDP },
+		{ "es3_send_data.xml", SMSR_ES3_SEND_DATA },
+		{ "es3_profile_download_completed.xml", SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED },
+		{ "es3_update_policy_rules.xml", SMSR_ES3_UPDATE_POLICY_RULES },
+		{ "es3_update_subscription_address.xml", SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS },
+		{ "es3_enable_profile.xml", SMSR_ES3_ENABLE_PROFILE },
+		{ "es3_disable_profile.xml", SMSR_ES3_DISABLE_PROFILE },
+		{ "es3_delete_isdp.xml", SMSR_ES3_DELETE_ISDP },
+	};
+	static const struct smsr_es_decode_opts es3 = { .interfaces = SMSR_ES_IF_ES3 };
+	static const uint8_t isdp[16] = { 0xA0, 0, 0, 5, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x12, 0 };
+	static const uint8_t rsp[] = { 0xAB, 0x04, 0x80, 0x01, 0x01, 0x23, 0x02, 0x90, 0x00 };
+	void *ctx = talloc_new(NULL);
+	unsigned i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const struct smsr_es_func_desc *d = smsr_es_func_desc(t[i].f);
+		struct smsr_es_result res = { .status = SMSR_EXEC_SUCCESS, .euicc_data = rsp, .euicc_len = sizeof(rsp),
+					      .isdp_aid = isdp, .isdp_aid_len = sizeof(isdp) };
+		struct smsr_soap_msg *m;
+		struct smsr_es_error err;
+		struct smsr_es_req *r;
+		uint8_t *out;
+		size_t len;
+		char *x = s_read(ctx, t[i].file, &len), what[128];
+		int rc;
+
+		/* an ES1/ES4 endpoint does not take ES3 */
+		rc = smsr_es_receive(ctx, x, len, NULL, &s_opts, &m, &r, &err);
+		CHECK(rc == -SMSR_SOAP_E_ACTION_UNKNOWN, "%s on an ES4 endpoint: rc %d", t[i].file, rc);
+		rc = smsr_es_receive(ctx, x, len, NULL, &es3, &m, &r, &err);
+		CHECK(rc == 0, "%s: rc %d (%s)", t[i].file, rc, err.soap.text);
+		if (rc)
+			continue;
+		CHECK_VALID_DOC(m->doc, t[i].file);
+		CHECK(r->func == t[i].f && r->has_eid && r->has_validity_period && r->validity_period == 3600 &&
+		      !strcmp(r->from_entity_id, "1.3.6.1.4.1.99910"), "%s: func, Eid, ValidityPeriod, From", t[i].file);
+		switch (t[i].f) {
+		case SMSR_ES3_GET_EIS:
+			CHECK(!r->iccid[0], "GetEIS: no Iccid");
+			break;
+		case SMSR_ES3_AUDIT_EIS:
+			CHECK(r->n_iccids == 1 && !strcmp(r->iccids[0], "8949000000000000027"), "AuditEIS: Iccid*");
+			break;
+		case SMSR_ES3_CREATE_ISDP:
+			CHECK(!strcmp(r->iccid, "8949000000000000027") && r->mno_id && !strcmp(r->mno_id, MNO1) &&
+			      r->required_memory == 65536 && r->has_more_to_do && r->more_to_do, "CreateISDP fields");
+			break;
+		case SMSR_ES3_SEND_DATA:
+			CHECK(r->sd_aid.len == 16 && !memcmp(r->sd_aid.b, isdp, 16) && r->data_len == 11 &&
+			      r->data[0] == 0xAA && r->data[10] == 0x12 && r->has_more_to_do && !r->more_to_do,
+			      "SendData fields");
+			break;
+		case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
+			CHECK(r->profile_type && !strcmp(r->profile_type, "M2M-16K") && r->has_subscription_address &&
+			      !strcmp(r->imsi, "262011234567890") && !strcmp(r->msisdn, "491701234567") && r->has_pol2 &&
+			      r->n_pol2 == 1 && r->pol2[0].action == SMSR_POL2_DISABLE,
+			      "ProfileDownloadCompleted fields (action spelled 'Downloaded' as in the WSDL)");
+			break;
+		case SMSR_ES3_UPDATE_POLICY_RULES:
+			CHECK(r->n_pol2 == 1 && r->pol2[0].qualification == SMSR_POL2_NOT_ALLOWED, "UpdatePolicyRules");
+			break;
+		case SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS:
+			CHECK(!strcmp(r->imsi, "262011234567891") && !strcmp(r->msisdn, "491701234568"), "address");
+			break;
+		default:
+			CHECK(!strcmp(r->iccid, "8949000000000000027"), "%s: Iccid", t[i].file);
+			break;
+		}
+		snprintf(what, sizeof(what), "%s response", d->name);
+		rc = smsr_es_build_response(ctx, &s_self, m, t[i].f, &res, &out, &len);
+		CHECK(rc == 0, "%s: rc %d", what, rc);
+		if (!rc)
+			s_check_response(ctx, out, len, d, m->message_id, &res, what);
+		if (d->mep == SMSR_ES_ASYNC) {
+			snprintf(what, sizeof(what), "%s callback", d->name);
+			rc = smsr_es_build_callback(ctx, &s_self, r, "https://unused.example", &res, &out, &len, NULL);
+			CHECK(rc == 0, "%s: rc %d", what, rc);
+			if (!rc)
+				s_check_response(ctx, out, len, d, r->message_id, &res, what);
+		}
+		if (t[i].f == SMSR_ES3_CREATE_ISDP) {
+			res.isdp_aid = NULL;
+			CHECK_RC(smsr_es_build_response(ctx, &s_self, m, t[i].f, &res, &out, &len), -EINVAL);
+		}
+	}
+	/* the action spelled as njiwa sends it is taken too; a wrong body for the action is refused */
+	CHECK(smsr_es_func_by_action("http://gsma.com/ES3/ProfileManagement/ES3-ProfileDownloadCompletedRequest",
+				     SMSR_ES_IF_ES3) == smsr_es_func_desc(SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED),
+	      "ProfileDownloadCompleted action without the 'ed'");
+	{
+		size_t len;
+		char *x = s_read(ctx, "es3_send_data.xml", &len), *at = x ? strstr(x, "<rps:Data>") : NULL;
+		struct smsr_soap_msg *m;
+		struct smsr_es_error err;
+		struct smsr_es_req *r;
+
+		if (at) {
+			memcpy(at + strlen("<rps:Data>"), "XYZ", 3);
+			CHECK(smsr_es_receive(ctx, x, len, NULL, &es3, &m, &r, &err) == -EBADMSG &&
+			      err.desc == smsr_es_func_desc(SMSR_ES3_SEND_DATA), "SendData with non-hex Data: FAILED");
 		}
 	}
 	talloc_free(ctx);
@@ -1245,6 +1368,7 @@ int main(int argc, char **argv)
 	test_table();
 	test_requests();
 	test_responses();
+	test_es3();
 	test_notifications();
 	test_eis();
 	test_views();
