@@ -6,7 +6,7 @@
 #include "smsr/es_msg.h"
 
 #define GSMA_ACTION "http://gsma.com/"
-#define PROFILE_TYPE_MAX 128	/* ProfileType (xs:string, no bound in the XSD): what we store */
+#define PROFILE_TYPE_MAX 128 /* ProfileType (xs:string, no bound in the XSD): what we store */
 #define FCI_MAX 256	/* FunctionCallIdentifier: our bound (xs:string); it keys retry de-duplication */
 
 /*
@@ -20,112 +20,109 @@
  * ES2-HandleProfileEnabledNotification and ES3-HandleSMSRChangeNotification only).
  */
 static const struct smsr_es_func_desc s_funcs[SMSR_ES_FUNC_COUNT] = {
-	[SMSR_ES1_REGISTER_EIS] = {
-		SMSR_ES1_REGISTER_EIS, SMSR_ES_IF_ES1, "ES1-RegisterEIS", "ES1-RegisterEISRequest",
-		"ES1-RegisterEISResponse", GSMA_ACTION "ES1/eUICCManagement/ES1-RegisterEISRequest",
-		GSMA_ACTION "ES1/eUICCManagement/ES1-RegisterEISResponse", SMSR_ES_SYNC, NULL },
-	[SMSR_ES4_GET_EIS] = {
-		SMSR_ES4_GET_EIS, SMSR_ES_IF_ES4, "ES4-GetEIS", "ES4-GetEISRequest", "ES4-GetEISResponse",
-		GSMA_ACTION "ES4/ProfileManagement/ES4-GetEISRequest",
-		GSMA_ACTION "ES4/ProfileManagement/ES4-GetEISResponse", SMSR_ES_SYNC, NULL },
-	[SMSR_ES4_AUDIT_EIS] = {
-		SMSR_ES4_AUDIT_EIS, SMSR_ES_IF_ES4, "ES4-AuditEIS", "ES4-AuditEISRequest", "ES4-AuditEISResponse",
-		GSMA_ACTION "ES4/ProfileManagement/ES4-AuditEIS",
-		GSMA_ACTION "ES4/eUICCManagement/ES4-AuditEISResponse", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES4_UPDATE_POLICY_RULES] = {
-		SMSR_ES4_UPDATE_POLICY_RULES, SMSR_ES_IF_ES4, "ES4-UpdatePolicyRules", "ES4-UpdatePolicyRulesRequest",
-		"ES4-UpdatePolicyRulesResponse", GSMA_ACTION "ES4/ProfileManagement/ES4-UpdatePolicyRulesRequest",
-		GSMA_ACTION "ES4/ProfileManagement/ES4-UpdatePolicyRulesResponse", SMSR_ES_SYNC, NULL },
-	[SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS] = {
-		SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS, SMSR_ES_IF_ES4, "ES4-UpdateSubscriptionAddress",
-		"ES4-UpdateSubscriptionAddressRequest", "ES4-UpdateSubscriptionAddressResponse",
-		GSMA_ACTION "ES4/ProfileManagement/ES4-UpdateSubscriptionAddressRequest",
-		GSMA_ACTION "ES4/ProfileManagement/ES4-UpdateSubscriptionAddressResponse", SMSR_ES_SYNC, NULL },
-	[SMSR_ES4_ENABLE_PROFILE] = {
-		SMSR_ES4_ENABLE_PROFILE, SMSR_ES_IF_ES4, "ES4-EnableProfile", "ES4-EnableProfileRequest",
-		"ES4-EnableProfileResponse", GSMA_ACTION "ES4/PlatformManagement/ES4-EnableProfile",
-		GSMA_ACTION "ES4/eUICCManagement/ES4-EnableProfileResponse", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES4_DISABLE_PROFILE] = {
-		SMSR_ES4_DISABLE_PROFILE, SMSR_ES_IF_ES4, "ES4-DisableProfile", "ES4-DisableProfileRequest",
-		"ES4-DisableProfileResponse", GSMA_ACTION "ES4/PlatformManagement/ES4-DisableProfile",
-		GSMA_ACTION "ES4/eUICCManagement/ES4-DisableProfileResponse", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES4_DELETE_PROFILE] = {
-		SMSR_ES4_DELETE_PROFILE, SMSR_ES_IF_ES4, "ES4-DeleteProfile", "ES4-DeleteProfileRequest",
-		"ES4-DeleteProfileResponse", GSMA_ACTION "ES4/PlatformManagement/ES4-DeleteProfile",
-		GSMA_ACTION "ES4/eUICCManagement/ES4-DeleteProfileResponse", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES4_PREPARE_SMSR_CHANGE] = {
-		SMSR_ES4_PREPARE_SMSR_CHANGE, SMSR_ES_IF_ES4, "ES4-PrepareSMSRChange", "ES4-PrepareSMSRChangeRequest",
-		"ES4-PrepareSMSRChangeResponse", GSMA_ACTION "ES4/eUICCManagement/ES4-PrepareSMSRChange",
-		GSMA_ACTION "ES4/eUICCManagement/ES4-PrepareSMSRChangeResponse", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES4_SMSR_CHANGE] = {
-		SMSR_ES4_SMSR_CHANGE, SMSR_ES_IF_ES4, "ES4-SMSRChange", "ES4-SMSRChangeRequest",
-		"ES4-SMSRChangeResponse", GSMA_ACTION "ES4/eUICCManagement/ES4-SMSRChange",
-		GSMA_ACTION "ES4/eUICCManagement/ES4-SMSRChangeResponse", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES4_HANDLE_PROFILE_ENABLED] = {
-		SMSR_ES4_HANDLE_PROFILE_ENABLED, SMSR_ES_IF_ES4, "ES4-HandleProfileEnabledNotification",
-		"ES4-HandleProfileEnabledNotification", NULL,
-		GSMA_ACTION "ES4/PlatformManagement/ES4-HandleProfileEnabledNotification", NULL,
-		SMSR_ES_NOTIFICATION, "CompletionTimestamp" },
-	[SMSR_ES4_HANDLE_PROFILE_DISABLED] = {
-		SMSR_ES4_HANDLE_PROFILE_DISABLED, SMSR_ES_IF_ES4, "ES4-HandleProfileDisabledNotification",
-		"ES4-HandleProfileDisabledNotification", NULL,
-		GSMA_ACTION "ES4/PlatformManagement/ES4-HandleProfileDisabledNotification", NULL,
-		SMSR_ES_NOTIFICATION, "CompletionTimestamp" },
-	[SMSR_ES4_HANDLE_PROFILE_DELETED] = {
-		SMSR_ES4_HANDLE_PROFILE_DELETED, SMSR_ES_IF_ES4, "ES4-HandleProfileDeletedNotification",
-		"ES4-HandleProfileDeletedNotification", NULL,
-		GSMA_ACTION "ES4/PlatformManagement/ES4-HandleProfileDeletedNotification", NULL,
-		SMSR_ES_NOTIFICATION, "CompletionTimestamp" },
-	[SMSR_ES4_HANDLE_SMSR_CHANGE] = {
-		SMSR_ES4_HANDLE_SMSR_CHANGE, SMSR_ES_IF_ES4, "ES4-HandleSMSRChangeNotification",
-		"ES4-HandleSMSRChangeNotification", NULL,
-		GSMA_ACTION "ES4/PlatformManagement/ES4-HandleSMSRChangeNotification", NULL,
-		SMSR_ES_NOTIFICATION, "CompletionTimestamp" },
+	[SMSR_ES1_REGISTER_EIS] = {SMSR_ES1_REGISTER_EIS, SMSR_ES_IF_ES1, "ES1-RegisterEIS", "ES1-RegisterEISRequest",
+				   "ES1-RegisterEISResponse", GSMA_ACTION "ES1/eUICCManagement/ES1-RegisterEISRequest",
+				   GSMA_ACTION "ES1/eUICCManagement/ES1-RegisterEISResponse", SMSR_ES_SYNC, NULL},
+	[SMSR_ES4_GET_EIS] = {SMSR_ES4_GET_EIS, SMSR_ES_IF_ES4, "ES4-GetEIS", "ES4-GetEISRequest", "ES4-GetEISResponse",
+			      GSMA_ACTION "ES4/ProfileManagement/ES4-GetEISRequest",
+			      GSMA_ACTION "ES4/ProfileManagement/ES4-GetEISResponse", SMSR_ES_SYNC, NULL},
+	[SMSR_ES4_AUDIT_EIS] = {SMSR_ES4_AUDIT_EIS, SMSR_ES_IF_ES4, "ES4-AuditEIS", "ES4-AuditEISRequest",
+				"ES4-AuditEISResponse", GSMA_ACTION "ES4/ProfileManagement/ES4-AuditEIS",
+				GSMA_ACTION "ES4/eUICCManagement/ES4-AuditEISResponse", SMSR_ES_ASYNC, NULL},
+	[SMSR_ES4_UPDATE_POLICY_RULES] = {SMSR_ES4_UPDATE_POLICY_RULES, SMSR_ES_IF_ES4, "ES4-UpdatePolicyRules",
+					  "ES4-UpdatePolicyRulesRequest", "ES4-UpdatePolicyRulesResponse",
+					  GSMA_ACTION "ES4/ProfileManagement/ES4-UpdatePolicyRulesRequest",
+					  GSMA_ACTION "ES4/ProfileManagement/ES4-UpdatePolicyRulesResponse",
+					  SMSR_ES_SYNC, NULL},
+	[SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS] =
+		{SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS, SMSR_ES_IF_ES4, "ES4-UpdateSubscriptionAddress",
+		 "ES4-UpdateSubscriptionAddressRequest", "ES4-UpdateSubscriptionAddressResponse",
+		 GSMA_ACTION "ES4/ProfileManagement/ES4-UpdateSubscriptionAddressRequest",
+		 GSMA_ACTION "ES4/ProfileManagement/ES4-UpdateSubscriptionAddressResponse", SMSR_ES_SYNC, NULL},
+	[SMSR_ES4_ENABLE_PROFILE] = {SMSR_ES4_ENABLE_PROFILE, SMSR_ES_IF_ES4, "ES4-EnableProfile",
+				     "ES4-EnableProfileRequest", "ES4-EnableProfileResponse",
+				     GSMA_ACTION "ES4/PlatformManagement/ES4-EnableProfile",
+				     GSMA_ACTION "ES4/eUICCManagement/ES4-EnableProfileResponse", SMSR_ES_ASYNC, NULL},
+	[SMSR_ES4_DISABLE_PROFILE] = {SMSR_ES4_DISABLE_PROFILE, SMSR_ES_IF_ES4, "ES4-DisableProfile",
+				      "ES4-DisableProfileRequest", "ES4-DisableProfileResponse",
+				      GSMA_ACTION "ES4/PlatformManagement/ES4-DisableProfile",
+				      GSMA_ACTION "ES4/eUICCManagement/ES4-DisableProfileResponse", SMSR_ES_ASYNC,
+				      NULL},
+	[SMSR_ES4_DELETE_PROFILE] = {SMSR_ES4_DELETE_PROFILE, SMSR_ES_IF_ES4, "ES4-DeleteProfile",
+				     "ES4-DeleteProfileRequest", "ES4-DeleteProfileResponse",
+				     GSMA_ACTION "ES4/PlatformManagement/ES4-DeleteProfile",
+				     GSMA_ACTION "ES4/eUICCManagement/ES4-DeleteProfileResponse", SMSR_ES_ASYNC, NULL},
+	[SMSR_ES4_PREPARE_SMSR_CHANGE] = {SMSR_ES4_PREPARE_SMSR_CHANGE, SMSR_ES_IF_ES4, "ES4-PrepareSMSRChange",
+					  "ES4-PrepareSMSRChangeRequest", "ES4-PrepareSMSRChangeResponse",
+					  GSMA_ACTION "ES4/eUICCManagement/ES4-PrepareSMSRChange",
+					  GSMA_ACTION "ES4/eUICCManagement/ES4-PrepareSMSRChangeResponse",
+					  SMSR_ES_ASYNC, NULL},
+	[SMSR_ES4_SMSR_CHANGE] = {SMSR_ES4_SMSR_CHANGE, SMSR_ES_IF_ES4, "ES4-SMSRChange", "ES4-SMSRChangeRequest",
+				  "ES4-SMSRChangeResponse", GSMA_ACTION "ES4/eUICCManagement/ES4-SMSRChange",
+				  GSMA_ACTION "ES4/eUICCManagement/ES4-SMSRChangeResponse", SMSR_ES_ASYNC, NULL},
+	[SMSR_ES4_HANDLE_PROFILE_ENABLED] = {SMSR_ES4_HANDLE_PROFILE_ENABLED, SMSR_ES_IF_ES4,
+					     "ES4-HandleProfileEnabledNotification",
+					     "ES4-HandleProfileEnabledNotification", NULL,
+					     GSMA_ACTION "ES4/PlatformManagement/ES4-HandleProfileEnabledNotification",
+					     NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
+	[SMSR_ES4_HANDLE_PROFILE_DISABLED] = {SMSR_ES4_HANDLE_PROFILE_DISABLED, SMSR_ES_IF_ES4,
+					      "ES4-HandleProfileDisabledNotification",
+					      "ES4-HandleProfileDisabledNotification", NULL,
+					      GSMA_ACTION
+					      "ES4/PlatformManagement/ES4-HandleProfileDisabledNotification",
+					      NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
+	[SMSR_ES4_HANDLE_PROFILE_DELETED] = {SMSR_ES4_HANDLE_PROFILE_DELETED, SMSR_ES_IF_ES4,
+					     "ES4-HandleProfileDeletedNotification",
+					     "ES4-HandleProfileDeletedNotification", NULL,
+					     GSMA_ACTION "ES4/PlatformManagement/ES4-HandleProfileDeletedNotification",
+					     NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
+	[SMSR_ES4_HANDLE_SMSR_CHANGE] = {SMSR_ES4_HANDLE_SMSR_CHANGE, SMSR_ES_IF_ES4,
+					 "ES4-HandleSMSRChangeNotification", "ES4-HandleSMSRChangeNotification", NULL,
+					 GSMA_ACTION "ES4/PlatformManagement/ES4-HandleSMSRChangeNotification", NULL,
+					 SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
 	/* ES3 (ES3_SMSR.wsdl / ES3_SMDP.wsdl: async results come back on the ...CallBack actions) */
-	[SMSR_ES3_GET_EIS] = {
-		SMSR_ES3_GET_EIS, SMSR_ES_IF_ES3, "ES3-GetEIS", "ES3-GetEISRequest", "ES3-GetEISResponse",
-		GSMA_ACTION "ES3/ProfileManagement/ES3-GetEISRequest",
-		GSMA_ACTION "ES3/ProfileManagement/ES3-GetEISResponse", SMSR_ES_SYNC, NULL },
-	[SMSR_ES3_AUDIT_EIS] = {
-		SMSR_ES3_AUDIT_EIS, SMSR_ES_IF_ES3, "ES3-AuditEIS", "ES3-AuditEISRequest", "ES3-AuditEISResponse",
-		GSMA_ACTION "ES3/ProfileManagement/ES3-AuditEISRequest",
-		GSMA_ACTION "ES3/ProfileManagementCallBack/ES3-AuditEIS", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES3_CREATE_ISDP] = {
-		SMSR_ES3_CREATE_ISDP, SMSR_ES_IF_ES3, "ES3-CreateISDP", "ES3-CreateISDPRequest", "ES3-CreateISDPResponse",
-		GSMA_ACTION "ES3/ProfileManagement/ES3-CreateISDPRequest",
-		GSMA_ACTION "ES3/ProfileManagementCallBack/ES3-CreateISDP", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES3_SEND_DATA] = {
-		SMSR_ES3_SEND_DATA, SMSR_ES_IF_ES3, "ES3-SendData", "ES3-SendDataRequest", "ES3-SendDataResponse",
-		GSMA_ACTION "ES3/ProfileManagement/ES3-SendDataRequest",
-		GSMA_ACTION "ES3/ProfileManagementCallBack/ES3-SendData", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED] = {
-		SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED, SMSR_ES_IF_ES3, "ES3-ProfileDownloadCompleted",
-		"ES3-ProfileDownloadCompletedRequest", "ES3-ProfileDownloadCompletedResponse",
-		/* the WSDL spells the action "Downloaded" (sic); njiwa sends "Download": both are accepted */
-		GSMA_ACTION "ES3/ProfileManagement/ES3-ProfileDownloadedCompletedRequest",
-		GSMA_ACTION "ES3/ProfileManagement/ES3-ProfileDownloadedCompletedResponse", SMSR_ES_SYNC, NULL,
-		"ES3-ProfileDownloadedCompleted" },
-	[SMSR_ES3_UPDATE_POLICY_RULES] = {
-		SMSR_ES3_UPDATE_POLICY_RULES, SMSR_ES_IF_ES3, "ES3-UpdatePolicyRules", "ES3-UpdatePolicyRulesRequest",
-		"ES3-UpdatePolicyRulesResponse", GSMA_ACTION "ES3/ProfileManagement/ES3-UpdatePolicyRulesRequest",
-		GSMA_ACTION "ES3/ProfileManagement/ES3-UpdatePolicyRulesResponse", SMSR_ES_SYNC, NULL },
-	[SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS] = {
-		SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS, SMSR_ES_IF_ES3, "ES3-UpdateSubscriptionAddress",
-		"ES3-UpdateSubscriptionAddressRequest", "ES3-UpdateSubscriptionAddressResponse",
-		GSMA_ACTION "ES3/ProfileManagement/ES3-UpdateSubscriptionAddressRequest",
-		GSMA_ACTION "ES3/PlatformManagement/ES3-UpdateSubscriptionAddressResponse", SMSR_ES_SYNC, NULL },
-	[SMSR_ES3_ENABLE_PROFILE] = {
-		SMSR_ES3_ENABLE_PROFILE, SMSR_ES_IF_ES3, "ES3-EnableProfile", "ES3-EnableProfileRequest",
-		"ES3-EnableProfileResponse", GSMA_ACTION "ES3/PlatformManagement/ES3-EnableProfileRequest",
-		GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-EnableProfile", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES3_DISABLE_PROFILE] = {
-		SMSR_ES3_DISABLE_PROFILE, SMSR_ES_IF_ES3, "ES3-DisableProfile", "ES3-DisableProfileRequest",
-		"ES3-DisableProfileResponse", GSMA_ACTION "ES3/PlatformManagement/ES3-DisableProfileRequest",
-		GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-DisableProfile", SMSR_ES_ASYNC, NULL },
-	[SMSR_ES3_DELETE_ISDP] = {
-		SMSR_ES3_DELETE_ISDP, SMSR_ES_IF_ES3, "ES3-DeleteISDP", "ES3-DeleteISDPRequest", "ES3-DeleteISDPResponse",
-		GSMA_ACTION "ES3/PlatformManagement/ES3-DeleteISDPRequest",
-		GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-DeleteISDP", SMSR_ES_ASYNC, NULL },
+	[SMSR_ES3_GET_EIS] = {SMSR_ES3_GET_EIS, SMSR_ES_IF_ES3, "ES3-GetEIS", "ES3-GetEISRequest", "ES3-GetEISResponse",
+			      GSMA_ACTION "ES3/ProfileManagement/ES3-GetEISRequest",
+			      GSMA_ACTION "ES3/ProfileManagement/ES3-GetEISResponse", SMSR_ES_SYNC, NULL},
+	[SMSR_ES3_AUDIT_EIS] = {SMSR_ES3_AUDIT_EIS, SMSR_ES_IF_ES3, "ES3-AuditEIS", "ES3-AuditEISRequest",
+				"ES3-AuditEISResponse", GSMA_ACTION "ES3/ProfileManagement/ES3-AuditEISRequest",
+				GSMA_ACTION "ES3/ProfileManagementCallBack/ES3-AuditEIS", SMSR_ES_ASYNC, NULL},
+	[SMSR_ES3_CREATE_ISDP] = {SMSR_ES3_CREATE_ISDP, SMSR_ES_IF_ES3, "ES3-CreateISDP", "ES3-CreateISDPRequest",
+				  "ES3-CreateISDPResponse", GSMA_ACTION "ES3/ProfileManagement/ES3-CreateISDPRequest",
+				  GSMA_ACTION "ES3/ProfileManagementCallBack/ES3-CreateISDP", SMSR_ES_ASYNC, NULL},
+	[SMSR_ES3_SEND_DATA] = {SMSR_ES3_SEND_DATA, SMSR_ES_IF_ES3, "ES3-SendData", "ES3-SendDataRequest",
+				"ES3-SendDataResponse", GSMA_ACTION "ES3/ProfileManagement/ES3-SendDataRequest",
+				GSMA_ACTION "ES3/ProfileManagementCallBack/ES3-SendData", SMSR_ES_ASYNC, NULL},
+	[SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED] =
+		{SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED, SMSR_ES_IF_ES3, "ES3-ProfileDownloadCompleted",
+		 "ES3-ProfileDownloadCompletedRequest", "ES3-ProfileDownloadCompletedResponse",
+		 /* the WSDL spells the action "Downloaded" (sic); njiwa sends "Download": both are accepted */
+		 GSMA_ACTION "ES3/ProfileManagement/ES3-ProfileDownloadedCompletedRequest",
+		 GSMA_ACTION "ES3/ProfileManagement/ES3-ProfileDownloadedCompletedResponse", SMSR_ES_SYNC, NULL,
+		 "ES3-ProfileDownloadedCompleted"},
+	[SMSR_ES3_UPDATE_POLICY_RULES] = {SMSR_ES3_UPDATE_POLICY_RULES, SMSR_ES_IF_ES3, "ES3-UpdatePolicyRules",
+					  "ES3-UpdatePolicyRulesRequest", "ES3-UpdatePolicyRulesResponse",
+					  GSMA_ACTION "ES3/ProfileManagement/ES3-UpdatePolicyRulesRequest",
+					  GSMA_ACTION "ES3/ProfileManagement/ES3-UpdatePolicyRulesResponse",
+					  SMSR_ES_SYNC, NULL},
+	[SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS] =
+		{SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS, SMSR_ES_IF_ES3, "ES3-UpdateSubscriptionAddress",
+		 "ES3-UpdateSubscriptionAddressRequest", "ES3-UpdateSubscriptionAddressResponse",
+		 GSMA_ACTION "ES3/ProfileManagement/ES3-UpdateSubscriptionAddressRequest",
+		 GSMA_ACTION "ES3/PlatformManagement/ES3-UpdateSubscriptionAddressResponse", SMSR_ES_SYNC, NULL},
+	[SMSR_ES3_ENABLE_PROFILE] = {SMSR_ES3_ENABLE_PROFILE, SMSR_ES_IF_ES3, "ES3-EnableProfile",
+				     "ES3-EnableProfileRequest", "ES3-EnableProfileResponse",
+				     GSMA_ACTION "ES3/PlatformManagement/ES3-EnableProfileRequest",
+				     GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-EnableProfile", SMSR_ES_ASYNC,
+				     NULL},
+	[SMSR_ES3_DISABLE_PROFILE] = {SMSR_ES3_DISABLE_PROFILE, SMSR_ES_IF_ES3, "ES3-DisableProfile",
+				      "ES3-DisableProfileRequest", "ES3-DisableProfileResponse",
+				      GSMA_ACTION "ES3/PlatformManagement/ES3-DisableProfileRequest",
+				      GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-DisableProfile", SMSR_ES_ASYNC,
+				      NULL},
+	[SMSR_ES3_DELETE_ISDP] = {SMSR_ES3_DELETE_ISDP, SMSR_ES_IF_ES3, "ES3-DeleteISDP", "ES3-DeleteISDPRequest",
+				  "ES3-DeleteISDPResponse", GSMA_ACTION "ES3/PlatformManagement/ES3-DeleteISDPRequest",
+				  GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-DeleteISDP", SMSR_ES_ASYNC, NULL},
 };
 
 const struct smsr_es_func_desc *smsr_es_func_desc(enum smsr_es_func f)

@@ -28,7 +28,7 @@
 enum smsr_es_if {
 	SMSR_ES_IF_ES1 = 1,
 	SMSR_ES_IF_ES4 = 2,
-	SMSR_ES_IF_ES3 = 4,		/*!< SM-DP -> SM-SR (ES3_SMSR.wsdl); served only where asked for */
+	SMSR_ES_IF_ES3 = 4, /*!< SM-DP -> SM-SR (ES3_SMSR.wsdl); served only where asked for */
 };
 
 /*! Message exchange pattern (sgp02.md §5.4). */
@@ -49,7 +49,7 @@ enum smsr_es_func {
 	SMSR_ES4_DELETE_PROFILE,
 	SMSR_ES4_PREPARE_SMSR_CHANGE,
 	SMSR_ES4_SMSR_CHANGE,
-	SMSR_ES4_HANDLE_PROFILE_ENABLED,	/*!< ES4-HandleProfileEnabledNotification (SM-SR -> MNO) */
+	SMSR_ES4_HANDLE_PROFILE_ENABLED, /*!< ES4-HandleProfileEnabledNotification (SM-SR -> MNO) */
 	SMSR_ES4_HANDLE_PROFILE_DISABLED,
 	SMSR_ES4_HANDLE_PROFILE_DELETED,
 	SMSR_ES4_HANDLE_SMSR_CHANGE,
@@ -156,7 +156,7 @@ struct smsr_es_req {
 	uint8_t *data;			/*!< SendData: Data (the command script for the target SD) */
 	size_t data_len;
 	char *profile_type;		/*!< ProfileDownloadCompleted: ProfileType (NULL when absent) */
-	bool has_subscription_address;	/*!< ProfileDownloadCompleted: SubscriptionAddress present (imsi/msisdn) */
+	bool has_subscription_address;	/*!< ProfileDownloadCompleted: SubscriptionAddress (imsi/msisdn) */
 	bool has_pol2;			/*!< ProfileDownloadCompleted: pol2 present (pol2/n_pol2) */
 	struct smsr_eis *eis;		/*!< RegisterEIS: the EIS (keys wrapped by the import callback) */
 	/* envelope, copied for the asynchronous answer */

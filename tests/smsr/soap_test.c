@@ -124,7 +124,8 @@ static void s_schema_load(void)
 		       "XSD validation skipped\n");
 		return;
 	}
-	xsd = talloc_asprintf(NULL,
+	xsd = talloc_asprintf(
+		NULL,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 		"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" targetNamespace=\"%s\""
 		" elementFormDefault=\"qualified\">"
@@ -423,8 +424,8 @@ static void test_table(void)
 		} else {
 			/* 0 = the default endpoint (ES1 + ES4): ES3 rows are found only where ES3 is served */
 			CHECK(d->resp_elem && d->resp_action && smsr_es_func_by_elem(d->req_elem) == d &&
-			      smsr_es_func_by_action(d->req_action, d->iface) == d &&
-			      (smsr_es_func_by_action(d->req_action, 0) == d) == (d->iface != SMSR_ES_IF_ES3),
+				      smsr_es_func_by_action(d->req_action, d->iface) == d &&
+				      (smsr_es_func_by_action(d->req_action, 0) == d) == (d->iface != SMSR_ES_IF_ES3),
 			      "%s: request row", d->name);
 		}
 	}
@@ -586,27 +587,30 @@ static void test_es3(void)
 		const char *file;
 		enum smsr_es_func f;
 	} t[] = {
-		{ "es3_get_eis.xml", SMSR_ES3_GET_EIS },
-		{ "es3_audit_eis.xml", SMSR_ES3_AUDIT_EIS },
-		{ "es3_create_isdp.xml", SMSR_ES3_CREATE_ISDP },
-		{ "es3_send_data.xml", SMSR_ES3_SEND_DATA },
-		{ "es3_profile_download_completed.xml", SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED },
-		{ "es3_update_policy_rules.xml", SMSR_ES3_UPDATE_POLICY_RULES },
-		{ "es3_update_subscription_address.xml", SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS },
-		{ "es3_enable_profile.xml", SMSR_ES3_ENABLE_PROFILE },
-		{ "es3_disable_profile.xml", SMSR_ES3_DISABLE_PROFILE },
-		{ "es3_delete_isdp.xml", SMSR_ES3_DELETE_ISDP },
+		{"es3_get_eis.xml", SMSR_ES3_GET_EIS},
+		{"es3_audit_eis.xml", SMSR_ES3_AUDIT_EIS},
+		{"es3_create_isdp.xml", SMSR_ES3_CREATE_ISDP},
+		{"es3_send_data.xml", SMSR_ES3_SEND_DATA},
+		{"es3_profile_download_completed.xml", SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED},
+		{"es3_update_policy_rules.xml", SMSR_ES3_UPDATE_POLICY_RULES},
+		{"es3_update_subscription_address.xml", SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS},
+		{"es3_enable_profile.xml", SMSR_ES3_ENABLE_PROFILE},
+		{"es3_disable_profile.xml", SMSR_ES3_DISABLE_PROFILE},
+		{"es3_delete_isdp.xml", SMSR_ES3_DELETE_ISDP},
 	};
-	static const struct smsr_es_decode_opts es3 = { .interfaces = SMSR_ES_IF_ES3 };
-	static const uint8_t isdp[16] = { 0xA0, 0, 0, 5, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x12, 0 };
-	static const uint8_t rsp[] = { 0xAB, 0x04, 0x80, 0x01, 0x01, 0x23, 0x02, 0x90, 0x00 };
+	static const struct smsr_es_decode_opts es3 = {.interfaces = SMSR_ES_IF_ES3};
+	static const uint8_t isdp[16] = {0xA0, 0, 0, 5, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x12, 0};
+	static const uint8_t rsp[] = {0xAB, 0x04, 0x80, 0x01, 0x01, 0x23, 0x02, 0x90, 0x00};
 	void *ctx = talloc_new(NULL);
 	unsigned i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		const struct smsr_es_func_desc *d = smsr_es_func_desc(t[i].f);
-		struct smsr_es_result res = { .status = SMSR_EXEC_SUCCESS, .euicc_data = rsp, .euicc_len = sizeof(rsp),
-					      .isdp_aid = isdp, .isdp_aid_len = sizeof(isdp) };
+		struct smsr_es_result res = {.status = SMSR_EXEC_SUCCESS,
+					     .euicc_data = rsp,
+					     .euicc_len = sizeof(rsp),
+					     .isdp_aid = isdp,
+					     .isdp_aid_len = sizeof(isdp)};
 		struct smsr_soap_msg *m;
 		struct smsr_es_error err;
 		struct smsr_es_req *r;
@@ -624,7 +628,8 @@ static void test_es3(void)
 			continue;
 		CHECK_VALID_DOC(m->doc, t[i].file);
 		CHECK(r->func == t[i].f && r->has_eid && r->has_validity_period && r->validity_period == 3600 &&
-		      !strcmp(r->from_entity_id, "1.3.6.1.4.1.99910"), "%s: func, Eid, ValidityPeriod, From", t[i].file);
+			      !strcmp(r->from_entity_id, "1.3.6.1.4.1.99910"),
+		      "%s: func, Eid, ValidityPeriod, From", t[i].file);
 		switch (t[i].f) {
 		case SMSR_ES3_GET_EIS:
 			CHECK(!r->iccid[0], "GetEIS: no Iccid");
@@ -634,17 +639,18 @@ static void test_es3(void)
 			break;
 		case SMSR_ES3_CREATE_ISDP:
 			CHECK(!strcmp(r->iccid, "8949000000000000027") && r->mno_id && !strcmp(r->mno_id, MNO1) &&
-			      r->required_memory == 65536 && r->has_more_to_do && r->more_to_do, "CreateISDP fields");
+				      r->required_memory == 65536 && r->has_more_to_do && r->more_to_do,
+			      "CreateISDP fields");
 			break;
 		case SMSR_ES3_SEND_DATA:
 			CHECK(r->sd_aid.len == 16 && !memcmp(r->sd_aid.b, isdp, 16) && r->data_len == 11 &&
-			      r->data[0] == 0xAA && r->data[10] == 0x12 && r->has_more_to_do && !r->more_to_do,
+				      r->data[0] == 0xAA && r->data[10] == 0x12 && r->has_more_to_do && !r->more_to_do,
 			      "SendData fields");
 			break;
 		case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
 			CHECK(r->profile_type && !strcmp(r->profile_type, "M2M-16K") && r->has_subscription_address &&
-			      !strcmp(r->imsi, "262011234567890") && !strcmp(r->msisdn, "491701234567") && r->has_pol2 &&
-			      r->n_pol2 == 1 && r->pol2[0].action == SMSR_POL2_DISABLE,
+				      !strcmp(r->imsi, "262011234567890") && !strcmp(r->msisdn, "491701234567") &&
+				      r->has_pol2 && r->n_pol2 == 1 && r->pol2[0].action == SMSR_POL2_DISABLE,
 			      "ProfileDownloadCompleted fields (action spelled 'Downloaded' as in the WSDL)");
 			break;
 		case SMSR_ES3_UPDATE_POLICY_RULES:
@@ -688,7 +694,8 @@ static void test_es3(void)
 		if (at) {
 			memcpy(at + strlen("<rps:Data>"), "XYZ", 3);
 			CHECK(smsr_es_receive(ctx, x, len, NULL, &es3, &m, &r, &err) == -EBADMSG &&
-			      err.desc == smsr_es_func_desc(SMSR_ES3_SEND_DATA), "SendData with non-hex Data: FAILED");
+				      err.desc == smsr_es_func_desc(SMSR_ES3_SEND_DATA),
+			      "SendData with non-hex Data: FAILED");
 		}
 	}
 	talloc_free(ctx);
