@@ -267,10 +267,48 @@ static int s_walk_limits(xmlDoc *doc, const struct smsr_soap_limits *lim, bool n
 	return 0;
 }
 
+/* The thread's libxml2 error handlers, silenced for a call: libxml2 reports some problems (c14n, the encoding
+ * conversion of a document in an unexpected encoding) there rather than to the parser context, and would print
+ * them on stderr, outside our log; the caller reports the failure itself. */
+struct s_quiet {
+	xmlStructuredErrorFunc s;
+	xmlGenericErrorFunc g;
+	void *sctx, *gctx;
+};
+
+static void s_quiet_structured(void *ctx, xmlErrorPtr e)
+{
+	(void)ctx;
+	(void)e;
+}
+
+static void s_quiet_generic(void *ctx, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)fmt;
+}
+
+static void s_quiet_begin(struct s_quiet *q)
+{
+	q->s = xmlStructuredError;
+	q->g = xmlGenericError;
+	q->sctx = xmlStructuredErrorContext;
+	q->gctx = xmlGenericErrorContext;
+	xmlSetStructuredErrorFunc(NULL, s_quiet_structured);
+	xmlSetGenericErrorFunc(NULL, s_quiet_generic);
+}
+
+static void s_quiet_end(const struct s_quiet *q)
+{
+	xmlSetStructuredErrorFunc(q->sctx, q->s);
+	xmlSetGenericErrorFunc(q->gctx, q->g);
+}
+
 static int s_parse_doc(const void *buf, size_t len, const struct smsr_soap_limits *lim, bool soap, xmlDoc **out,
 		       struct smsr_soap_error *err)
 {
 	struct s_pstate st = { .lim = *lim };
+	struct s_quiet q;
 	xmlParserCtxtPtr ctxt;
 	xmlDoc *doc;
 	int wf, nswf, rc;
@@ -301,7 +339,9 @@ static int s_parse_doc(const void *buf, size_t len, const struct smsr_soap_limit
 	ctxt->sax->error = NULL;
 	ctxt->sax->fatalError = NULL;
 
+	s_quiet_begin(&q);
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA);
+	s_quiet_end(&q);
 	wf = ctxt->wellFormed;
 	nswf = ctxt->nsWellFormed;
 	xmlFreeParserCtxt(ctxt);
@@ -1683,14 +1723,6 @@ oom:
  * Canonical XML of a subtree
  */
 
-static void s_c14n_quiet(void *ctx, xmlErrorPtr e)
-{
-}
-
-static void s_c14n_quiet_generic(void *ctx, const char *fmt, ...)
-{
-}
-
 static int s_c14n_visible(void *root, xmlNodePtr node, xmlNodePtr parent)
 {
 	/* namespace nodes are passed as (xmlNs *, owner element); xmlNs and xmlNode share the `type` offset */
@@ -1704,9 +1736,7 @@ static int s_c14n_visible(void *root, xmlNodePtr node, xmlNodePtr parent)
 
 int smsr_soap_c14n(void *ctx, xmlNode *n, int mode, char **out, size_t *out_len)
 {
-	xmlStructuredErrorFunc saved_s = xmlStructuredError;
-	xmlGenericErrorFunc saved_g = xmlGenericError;
-	void *saved_sctx = xmlStructuredErrorContext, *saved_gctx = xmlGenericErrorContext;
+	struct s_quiet q;
 	xmlOutputBufferPtr ob;
 	const xmlChar *content;
 	size_t size;
@@ -1722,11 +1752,9 @@ int smsr_soap_c14n(void *ctx, xmlNode *n, int mode, char **out, size_t *out_len)
 	if (!ob)
 		return -ENOMEM;
 	/* libxml2's c14n reports through the thread's error handlers: silence them for the call */
-	xmlSetStructuredErrorFunc(NULL, s_c14n_quiet);
-	xmlSetGenericErrorFunc(NULL, s_c14n_quiet_generic);
+	s_quiet_begin(&q);
 	rc = xmlC14NExecute(n->doc, s_c14n_visible, n, mode, NULL, 0, ob);
-	xmlSetStructuredErrorFunc(saved_sctx, saved_s);
-	xmlSetGenericErrorFunc(saved_gctx, saved_g);
+	s_quiet_end(&q);
 	content = xmlOutputBufferGetContent(ob);
 	size = xmlOutputBufferGetSize(ob);
 	if (rc < 0 || !content) {
