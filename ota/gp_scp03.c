@@ -7,6 +7,7 @@
 #include "proto/bertlv.h"
 #include "proto/errors.h"
 #include "ota/gp_scp03.h"
+#include "proto/gp_apdu.h"
 
 #define AES_BLOCK 16
 
@@ -197,42 +198,6 @@ static uint8_t plain_cla(uint8_t cla)
 	return (uint8_t)(cla & ~((cla & CLA_FURTHER) ? CLA_SM_FURTHER : CLA_SM));
 }
 
-/* A short command APDU split into its parts. */
-struct apdu {
-	const uint8_t *hdr;	/*!< CLA INS P1 P2 */
-	const uint8_t *data;
-	size_t lc;
-	bool has_le;
-	uint8_t le;
-};
-
-static int apdu_parse(const uint8_t *in, size_t len, struct apdu *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (len < 4)
-		return -PROTO_E_MALFORMED;
-	a->hdr = in;
-	if (len == 4)
-		return 0;			/* case 1 */
-	if (len == 5) {
-		a->has_le = true;		/* case 2 */
-		a->le = in[4];
-		return 0;
-	}
-	if (in[4] == 0)
-		return -PROTO_E_UNSUPPORTED;	/* extended length */
-	a->lc = in[4];
-	a->data = in + 5;
-	if (len == 5 + a->lc)
-		return 0;			/* case 3 */
-	if (len == 6 + a->lc) {
-		a->has_le = true;		/* case 4 */
-		a->le = in[5 + a->lc];
-		return 0;
-	}
-	return -PROTO_E_MALFORMED;
-}
-
 int ota_scp03_iu_cmd_encode(struct proto_buf *b, uint8_t kvn, const uint8_t host_challenge[OTA_SCP03_CHALLENGE_LEN])
 {
 	const uint8_t hdr[5] = { CLA_GP, INS_INITIALIZE_UPDATE, kvn, 0x00, OTA_SCP03_CHALLENGE_LEN };
@@ -246,8 +211,8 @@ int ota_scp03_iu_cmd_encode(struct proto_buf *b, uint8_t kvn, const uint8_t host
 int ota_scp03_iu_cmd_decode(const uint8_t *apdu, size_t len, uint8_t *kvn,
 			    uint8_t host_challenge[OTA_SCP03_CHALLENGE_LEN])
 {
-	struct apdu a;
-	int rc = apdu_parse(apdu, len, &a);
+	struct proto_apdu a;
+	int rc = proto_apdu_decode(apdu, len, &a);
 
 	if (rc < 0)
 		return rc;
@@ -469,15 +434,15 @@ int ota_scp03_ext_auth_encode(struct ota_scp03 *s, uint8_t sl, struct proto_buf 
 int ota_scp03_ext_auth_check(struct ota_scp03 *s, const uint8_t *apdu, size_t len)
 {
 	uint8_t hdr[5], full[AES_BLOCK];
-	struct apdu a;
+	struct proto_apdu a;
 	int rc;
 
 	if (s->state != ST_KEYS)
 		return -PROTO_E_STATE;
-	rc = apdu_parse(apdu, len, &a);
+	rc = proto_apdu_decode(apdu, len, &a);
 	if (rc < 0)
 		return rc;
-	if (apdu[1] != INS_EXTERNAL_AUTHENTICATE || apdu[3] != 0x00 || a.has_le ||
+	if (apdu[1] != INS_EXTERNAL_AUTHENTICATE || apdu[3] != 0x00 || a.le_present ||
 	    a.lc != OTA_SCP03_CRYPTOGRAM_LEN + OTA_SCP03_MAC_LEN)
 		return -PROTO_E_MALFORMED;
 	if (!sl_valid(apdu[2]))
@@ -498,7 +463,7 @@ int ota_scp03_ext_auth_check(struct ota_scp03 *s, const uint8_t *apdu, size_t le
 
 int ota_scp03_wrap_cmd(struct ota_scp03 *s, const uint8_t *apdu, size_t len, struct proto_buf *out)
 {
-	struct apdu a;
+	struct proto_apdu a;
 	uint8_t hdr[5], full[AES_BLOCK], *p;
 	size_t dlen;
 	bool enc;
@@ -506,7 +471,7 @@ int ota_scp03_wrap_cmd(struct ota_scp03 *s, const uint8_t *apdu, size_t len, str
 
 	if (s->state != ST_OPEN)
 		return -PROTO_E_STATE;
-	rc = apdu_parse(apdu, len, &a);
+	rc = proto_apdu_decode(apdu, len, &a);
 	if (rc < 0)
 		return rc;
 	if (!(s->sl & OTA_SCP03_SL_C_MAC)) {
@@ -517,7 +482,7 @@ int ota_scp03_wrap_cmd(struct ota_scp03 *s, const uint8_t *apdu, size_t len, str
 	dlen = enc ? pad_len(a.lc) : a.lc;
 	if (dlen + OTA_SCP03_MAC_LEN > 0xFF)
 		return -EMSGSIZE;
-	rc = room(out, 5 + dlen + OTA_SCP03_MAC_LEN + a.has_le);
+	rc = room(out, 5 + dlen + OTA_SCP03_MAC_LEN + a.le_present);
 	if (rc < 0)
 		return rc;
 
@@ -525,9 +490,11 @@ int ota_scp03_wrap_cmd(struct ota_scp03 *s, const uint8_t *apdu, size_t len, str
 	rc = ctr_incr(s);
 	if (rc < 0)
 		return fail_closed(s, rc);
-	p = proto_buf_reserve(out, 5 + dlen + OTA_SCP03_MAC_LEN + a.has_le);
-	hdr[0] = mac_cla(a.hdr[0]);
-	memcpy(hdr + 1, a.hdr + 1, 3);
+	p = proto_buf_reserve(out, 5 + dlen + OTA_SCP03_MAC_LEN + a.le_present);
+	hdr[0] = mac_cla(a.cla);
+	hdr[1] = a.ins;
+	hdr[2] = a.p1;
+	hdr[3] = a.p2;
 	hdr[4] = (uint8_t)(dlen + OTA_SCP03_MAC_LEN);
 	if (enc)
 		rc = encrypt_into(s, false, a.data, a.lc, p + 5);
@@ -536,28 +503,28 @@ int ota_scp03_wrap_cmd(struct ota_scp03 *s, const uint8_t *apdu, size_t len, str
 	if (rc == 0)
 		rc = cmd_mac(s, hdr, sizeof(hdr), p + 5, dlen, full);
 	if (rc < 0) {
-		out->len -= 5 + dlen + OTA_SCP03_MAC_LEN + a.has_le;
+		out->len -= 5 + dlen + OTA_SCP03_MAC_LEN + a.le_present;
 		return fail_closed(s, rc);
 	}
 	memcpy(s->mcv, full, AES_BLOCK);
-	p[0] = wire_cla(a.hdr[0]);
+	p[0] = wire_cla(a.cla);
 	memcpy(p + 1, hdr + 1, 4);
 	memcpy(p + 5 + dlen, full, OTA_SCP03_MAC_LEN);
-	if (a.has_le)
+	if (a.le_present)
 		p[5 + dlen + OTA_SCP03_MAC_LEN] = a.le;
 	return 0;
 }
 
 int ota_scp03_unwrap_cmd(struct ota_scp03 *s, const uint8_t *apdu, size_t len, struct proto_buf *out)
 {
-	struct apdu a;
+	struct proto_apdu a;
 	uint8_t hdr[5], full[AES_BLOCK], *p;
 	size_t clen, plen, start;
 	int rc;
 
 	if (s->state != ST_OPEN)
 		return -PROTO_E_STATE;
-	rc = apdu_parse(apdu, len, &a);
+	rc = proto_apdu_decode(apdu, len, &a);
 	if (rc < 0)
 		return rc;
 	if (!(s->sl & OTA_SCP03_SL_C_MAC)) {
@@ -567,15 +534,17 @@ int ota_scp03_unwrap_cmd(struct ota_scp03 *s, const uint8_t *apdu, size_t len, s
 	if (a.lc < OTA_SCP03_MAC_LEN)
 		return fail_closed(s, -PROTO_E_INTEGRITY);	/* no room for a C-MAC: not a protected command */
 	clen = a.lc - OTA_SCP03_MAC_LEN;
-	rc = room(out, 5 + clen + a.has_le);
+	rc = room(out, 5 + clen + a.le_present);
 	if (rc < 0)
 		return rc;
 
 	rc = ctr_incr(s);
 	if (rc < 0)
 		return fail_closed(s, rc);
-	memcpy(hdr, a.hdr, 4);
-	hdr[0] = mac_cla(a.hdr[0]);
+	hdr[0] = mac_cla(a.cla);
+	hdr[1] = a.ins;
+	hdr[2] = a.p1;
+	hdr[3] = a.p2;
 	hdr[4] = (uint8_t)a.lc;
 	rc = cmd_mac(s, hdr, sizeof(hdr), a.data, clen, full);
 	if (rc < 0)
@@ -585,9 +554,11 @@ int ota_scp03_unwrap_cmd(struct ota_scp03 *s, const uint8_t *apdu, size_t len, s
 	memcpy(s->mcv, full, AES_BLOCK);
 
 	start = out->len;
-	p = proto_buf_reserve(out, 5 + clen + a.has_le);
-	p[0] = plain_cla(a.hdr[0]);
-	memcpy(p + 1, a.hdr + 1, 3);
+	p = proto_buf_reserve(out, 5 + clen + a.le_present);
+	p[0] = plain_cla(a.cla);
+	p[1] = a.ins;
+	p[2] = a.p1;
+	p[3] = a.p2;
 	plen = clen;
 	if ((s->sl & OTA_SCP03_SL_C_DEC) && clen > 0) {
 		rc = decrypt_into(s, false, a.data, clen, p + 5, &plen);
@@ -600,14 +571,14 @@ int ota_scp03_unwrap_cmd(struct ota_scp03 *s, const uint8_t *apdu, size_t len, s
 	}
 	if (plen) {
 		p[4] = (uint8_t)plen;
-		if (a.has_le)
+		if (a.le_present)
 			p[5 + plen] = a.le;
-		out->len = start + 5 + plen + a.has_le;
+		out->len = start + 5 + plen + a.le_present;
 	} else {
 		/* case 1 or 2: no Lc */
-		if (a.has_le)
+		if (a.le_present)
 			p[4] = a.le;
-		out->len = start + 4 + a.has_le;
+		out->len = start + 4 + a.le_present;
 	}
 	return 0;
 }

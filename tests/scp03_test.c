@@ -179,8 +179,13 @@ static void test_negative(void)
 
 	/* malformed plain APDUs */
 	proto_buf_init(&b, w, sizeof(w));
-	CHECK_RC(ota_scp03_wrap_cmd(p.host, (const uint8_t *)"\x80\xF2\x20", 3, &b), -PROTO_E_MALFORMED);
-	CHECK_RC(ota_scp03_wrap_cmd(p.host, (const uint8_t *)"\x80\xE2\x88\x00\x03\x01", 6, &b), -PROTO_E_MALFORMED);
+	CHECK_RC(ota_scp03_wrap_cmd(p.host, (const uint8_t *)"\x80\xF2\x20", 3, &b), -PROTO_E_TRUNCATED);
+	CHECK_RC(ota_scp03_wrap_cmd(p.host, (const uint8_t *)"\x80\xE2\x88\x00\x03\x01", 6, &b), -PROTO_E_TRUNCATED);
+	/* C-APDUs are parsed by proto_apdu_decode(): its codes for a short header, short data, trailing bytes */
+	CHECK_RC(ota_scp03_wrap_cmd(p.host, (const uint8_t *)"\x80\xE2\x88\x00\x01\x01\x00\x00", 8, &b),
+		 -PROTO_E_TRAILING);
+	CHECK_RC(ota_scp03_wrap_cmd(p.host, (const uint8_t *)"\x80\xE2\x88\x00\x00\x01", 6, &b),
+		 -PROTO_E_UNSUPPORTED);
 	CHECK_RC(ota_scp03_wrap_cmd(p.host, (const uint8_t *)"\x80\xE2\x88\x00\x00\x00\x01\x01", 8, &b),
 		 -PROTO_E_UNSUPPORTED);
 	/* 240 bytes pad to 256: does not fit a short Lc */
