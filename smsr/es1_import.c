@@ -121,10 +121,7 @@ static int s_precheck(const char *path, uint64_t *n_eis, char *err, size_t err_l
 static void s_refuse(struct s_item *it, enum smsr_sc code, const char *subject_id, const char *message)
 {
 	it->rc = -EBADMSG;
-	it->res.status = SMSR_EXEC_FAILED;
-	it->res.code = code;
-	it->res.subject_id = subject_id;
-	it->res.message = message;
+	smsr_es_result_fail(&it->res, code, subject_id, message);
 }
 
 static void s_report(struct s_imp *imp, struct s_item *it)

@@ -7,10 +7,7 @@
 
 static int s_fail(struct smsr_es_result *res, enum smsr_sc code, const char *subject_id, const char *message, int rc)
 {
-	res->status = SMSR_EXEC_FAILED;
-	res->code = code;
-	res->subject_id = subject_id;
-	res->message = message;
+	smsr_es_result_fail(res, code, subject_id, message);
 	return rc;
 }
 

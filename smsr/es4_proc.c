@@ -181,7 +181,7 @@ static int opdata_decode(const uint8_t *in, size_t len, struct opdata *d)
 			d->has_seq = true;
 			break;
 		case J_STATUS:
-			if (t.len != 1)
+			if (t.len != 1 || t.val[0] > SMSR_EXEC_EXPIRED)
 				return -PROTO_E_MALFORMED;
 			d->status = t.val[0];
 			break;
@@ -716,9 +716,7 @@ static struct op *op_new(struct smsr_proc *p, uint64_t id, const struct smsr_db_
 
 static int refuse(struct smsr_es_result *res, enum smsr_sc sc, const char *msg)
 {
-	res->status = SMSR_EXEC_FAILED;
-	res->code = sc;
-	res->message = msg;
+	smsr_es_result_fail(res, sc, NULL, msg);
 	return -EPERM;
 }
 

@@ -96,14 +96,6 @@ static void respond(struct smsr_es4 *e, struct smsr_https_req *r, const struct s
 	reply(r, 200, out, len);
 }
 
-static void fail(struct smsr_es_result *res, enum smsr_sc code, const char *subject_id, const char *message)
-{
-	res->status = SMSR_EXEC_FAILED;
-	res->code = code;
-	res->subject_id = subject_id;
-	res->message = message;
-}
-
 /* the EIS of req's EID, if this MNO may see it (it owns a profile on it); fills res on failure */
 static struct smsr_eis *eis_for_mno(struct smsr_es4 *e, void *ctx, const struct smsr_es_req *req, const char *mno,
 				    struct smsr_es_result *res)
@@ -113,17 +105,17 @@ static struct smsr_eis *eis_for_mno(struct smsr_es4 *e, void *ctx, const struct 
 	int rc = smsr_db_eis_get(e->d->db, NULL, ctx, req->eid, &eis);
 
 	if (rc == -ENOENT) {
-		fail(res, SMSR_SC_EID_UNKNOWN, NULL, "unknown EID");
+		smsr_es_result_fail(res, SMSR_SC_EID_UNKNOWN, NULL, "unknown EID");
 		return NULL;
 	}
 	if (rc < 0) {
-		fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+		smsr_es_result_fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 		return NULL;
 	}
 	for (i = 0; i < eis->n_profiles; i++)
 		if (eis->profiles[i].mno_id && !strcmp(eis->profiles[i].mno_id, mno))
 			return eis;
-	fail(res, SMSR_SC_EIS_NOT_ALLOWED, NULL, "no profile of the requester on this eUICC");
+	smsr_es_result_fail(res, SMSR_SC_EIS_NOT_ALLOWED, NULL, "no profile of the requester on this eUICC");
 	return NULL;
 }
 
@@ -134,11 +126,11 @@ static struct smsr_profile *profile_for_mno(struct smsr_eis *eis, const struct s
 	struct smsr_profile *p = smsr_eis_profile_by_iccid(eis, req->iccid);
 
 	if (!p) {
-		fail(res, SMSR_SC_ICCID_UNKNOWN, req->iccid, "unknown ICCID on this eUICC");
+		smsr_es_result_fail(res, SMSR_SC_ICCID_UNKNOWN, req->iccid, "unknown ICCID on this eUICC");
 		return NULL;
 	}
 	if (!p->mno_id || strcmp(p->mno_id, mno)) {
-		fail(res, SMSR_SC_PROFILE_NOT_ALLOWED, req->iccid, "profile of another MNO");
+		smsr_es_result_fail(res, SMSR_SC_PROFILE_NOT_ALLOWED, req->iccid, "profile of another MNO");
 		return NULL;
 	}
 	return p;
@@ -174,7 +166,7 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 	switch (req->func) {
 	case SMSR_ES1_REGISTER_EIS:
 		if (strcmp(who->role, "eum")) {
-			fail(&res, SMSR_SC_REQUESTER_NOT_ALLOWED, NULL, "only an EUM registers eUICCs");
+			smsr_es_result_fail(&res, SMSR_SC_REQUESTER_NOT_ALLOWED, NULL, "only an EUM registers eUICCs");
 			break;
 		}
 		rc = smsr_es1_register_check(e->sig, req->eis, who->entity_id, e->d->cfg.entity_id, &res, why,
@@ -207,7 +199,7 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 		p->n_pol2 = req->n_pol2;
 		rc = store_update(e, eis);
 		if (rc < 0)
-			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+			smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 		break;
 	case SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS:
 		eis = eis_for_mno(e, r, req, who->entity_id, &res);
@@ -219,9 +211,10 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 			snprintf(eis->isdr_msisdn, sizeof(eis->isdr_msisdn), "%s", req->msisdn);
 		rc = store_update(e, eis);
 		if (rc == -EEXIST)
-			fail(&res, SMSR_SC_INVALID, "newSubscriptionAddress", "MSISDN used by another eUICC");
+			smsr_es_result_fail(&res, SMSR_SC_INVALID, "newSubscriptionAddress",
+					    "MSISDN used by another eUICC");
 		else if (rc < 0)
-			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+			smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 		break;
 	case SMSR_ES4_ENABLE_PROFILE:
 	case SMSR_ES4_DISABLE_PROFILE:
@@ -236,10 +229,10 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 			return;
 		}
 		if (rc != -EPERM)
-			fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+			smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 		break;
 	default:
-		fail(&res, SMSR_SC_UNSUPPORTED, NULL, "not supported by this SM-SR");
+		smsr_es_result_fail(&res, SMSR_SC_UNSUPPORTED, NULL, "not supported by this SM-SR");
 		break;
 	}
 	respond(e, r, msg, req, &res, who->entity_id);

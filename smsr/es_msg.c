@@ -603,6 +603,14 @@ static void s_add_status(struct smsr_soap_bld *b, xmlNode *parent, const char *n
 		smsr_soap_add(b, scd, "Message", r->message);
 }
 
+void smsr_es_result_fail(struct smsr_es_result *r, enum smsr_sc code, const char *subject_id, const char *message)
+{
+	r->status = SMSR_EXEC_FAILED;
+	r->code = code;
+	r->subject_id = subject_id;
+	r->message = message;
+}
+
 int smsr_es_response_body(void *ctx, enum smsr_es_func f, const struct smsr_es_result *r, void **holder,
 			  xmlNode **body, char *err_text, size_t err_cap)
 {

@@ -209,6 +209,9 @@ struct smsr_es_result {
 	struct smsr_eis_xml_opts eis_opts;	/*!< view of that EIS (normally SMSR_EIS_VIEW_MNO) */
 };
 
+/*! Make r a FAILED result with StatusCodeData code (subject_id and message optional; not copied). */
+void smsr_es_result_fail(struct smsr_es_result *r, enum smsr_sc code, const char *subject_id, const char *message);
+
 /*! The response element of f (<rps:ESx-<Func>Response>) in its own document owned by *holder (a talloc child
  *  of ctx). err_text (optional) explains -EINVAL. */
 int smsr_es_response_body(void *ctx, enum smsr_es_func f, const struct smsr_es_result *r, void **holder,
