@@ -109,7 +109,7 @@ check "usage error: exit 2" test $? -eq 2
 # the keys arrived under the transport key and were re-sealed: the store is consistent and holds 222 EIS
 out=$("$smsrd" --db-check -c "$run/smsrd.conf" 2>&1)
 check "smsrd --db-check clean after the imports" test $? -eq 0
-check "--db-check counts 222 EIS" grep -q "222 EIS\|eis=222\|222 eUICC" <<<"$out"
+check "--db-check counts 222 EIS and their 444 ICCIDs" grep -q "schema [0-9]*, 222 EIS, 444 ICCID" <<<"$out"
 [ "$fail" -eq 0 ] || { echo "--- last output"; cat "$run/out" "$run/err"; echo "--- db-check"; echo "$out"; }
 echo "smsr_ctl_test.sh: $pass checks passed, $fail failed"
 [ "$fail" -eq 0 ]
