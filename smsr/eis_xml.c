@@ -199,11 +199,11 @@ static void s_enc_sd(struct s_enc *x, xmlNode *parent, const char *name, const s
 			smsr_soap_add(x->b, ks, "Type",
 				      s_name(s_usage_names, ARRAY_SIZE(s_usage_names), (unsigned)set->type - 1));
 		smsr_soap_add_uint(x->b, ks, "Cntr", set->cntr);
-		if (!s_keys_allowed(x))
-			continue;
-		for (j = 0; j < set->n_keys; j++)
-			s_enc_key(x, ks, sd, set, &set->keys[j]);
-		for (j = 0; j < set->n_certs; j++) {
+		if (s_keys_allowed(x))
+			for (j = 0; j < set->n_keys; j++)
+				s_enc_key(x, ks, sd, set, &set->keys[j]);
+		/* certificates are public; the SM-DP needs CERT.ECASD.ECKA for ES8 key establishment (crypto.md §A.1) */
+		for (j = 0; x->o->view != SMSR_EIS_VIEW_MNO && j < set->n_certs; j++) {
 			const struct smsr_certificate *c = &set->certs[j];
 			xmlNode *cn = smsr_soap_add(x->b, ks, "Certificate", NULL);
 			smsr_soap_add_uint(x->b, cn, "Index", c->index);

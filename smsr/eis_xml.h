@@ -11,7 +11,8 @@
  *    Version/Type/Cntr with no Key or Certificate; AuditTrail records only when they concern a visible profile
  *    (by Iccid) or were requested by the viewer (RequesterId). EumSignedInfo is rebuilt from the fields.
  *  - SMSR_EIS_VIEW_SMDP: as MNO, for ES3: the profiles of mno_id when given (the MNO the SM-DP acts for), else
- *    the profiles whose Smdp-id is the viewer; records likewise (visible Iccid or RequesterId = viewer).
+ *    the profiles whose Smdp-id is the viewer; records likewise (visible Iccid or RequesterId = viewer). Keysets
+ *    keep their Certificate children (public: the SM-DP verifies CERT.ECASD.ECKA for ES8), never a Key.
  *  In every view, an optional ICCID list (AuditEIS) restricts ProfileInfo further.
  *
  *  Parsing (ES1.RegisterEIS, ES7.HandoverEUICC) fills a struct smsr_eis (eis.h). Every KeyComponents @value is

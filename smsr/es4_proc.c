@@ -46,6 +46,9 @@ enum {
 	J_RSP,
 	J_MSG,
 	J_INTERNAL,
+	J_MNO,	  /* ES3 CreateISDP: Mno-id */
+	J_MEMORY, /* ES3 CreateISDP: RequiredMemory */
+	J_DATA,	  /* ES3 SendData: Data */
 };
 
 struct opdata {
@@ -61,11 +64,32 @@ struct opdata {
 	uint16_t seq;
 	uint8_t status;	  /* enum smsr_exec_status, when decided */
 	uint8_t sc;	  /* enum smsr_sc */
-	uint8_t rsp[256]; /* EuiccResponseData */
+	uint8_t rsp[512]; /* EuiccResponseData */
 	size_t rsp_len;
 	char msg[128];
 	bool internal; /* started by the SM-SR itself (POL2 auto-delete): no callback */
+	char mno[128];		/* ES3 CreateISDP: Mno-id of the new profile */
+	uint64_t memory;	/* ES3 CreateISDP: RequiredMemory */
+	const uint8_t *data;	/* ES3 SendData: the script items (a talloc child of the op, or of the request) */
+	size_t data_len;
 };
+
+/* the ES4 procedure an ES3 function runs: same ES5 commands, same state rules, its own callback action */
+static enum smsr_es_func base_func(unsigned f)
+{
+	switch (f) {
+	case SMSR_ES3_ENABLE_PROFILE:
+		return SMSR_ES4_ENABLE_PROFILE;
+	case SMSR_ES3_DISABLE_PROFILE:
+		return SMSR_ES4_DISABLE_PROFILE;
+	case SMSR_ES3_DELETE_ISDP:
+		return SMSR_ES4_DELETE_PROFILE;
+	case SMSR_ES3_AUDIT_EIS:
+		return SMSR_ES4_AUDIT_EIS;
+	default:
+		return (enum smsr_es_func)f;
+	}
+}
 
 #define PROC_BUCKETS 4096
 
@@ -122,6 +146,15 @@ static int opdata_encode(const struct opdata *d, uint8_t *mem, size_t cap, size_
 	put_str(&b, J_MSG, d->msg);
 	if (d->internal)
 		proto_tlv_put(&b, J_INTERNAL, "\x01", 1);
+	put_str(&b, J_MNO, d->mno);
+	if (d->memory) {
+		uint8_t m[8];
+		for (unsigned i = 0; i < 8; i++)
+			m[i] = (uint8_t)(d->memory >> (56 - 8 * i));
+		proto_tlv_put(&b, J_MEMORY, m, 8);
+	}
+	if (d->data_len)
+		proto_tlv_put(&b, J_DATA, d->data, d->data_len);
 	*len = b.len;
 	return proto_buf_status(&b);
 }
@@ -202,6 +235,20 @@ static int opdata_decode(const uint8_t *in, size_t len, struct opdata *d)
 		case J_INTERNAL:
 			d->internal = true;
 			break;
+		case J_MNO:
+			rc = get_str(&t, d->mno, sizeof(d->mno));
+			break;
+		case J_MEMORY:
+			if (t.len != 8)
+				return -PROTO_E_MALFORMED;
+			for (unsigned i = 0; i < 8; i++)
+				d->memory = d->memory << 8 | t.val[i];
+			break;
+		case J_DATA:
+			/* points into the caller's buffer: op_new() copies it */
+			d->data = t.val;
+			d->data_len = t.len;
+			break;
 		default:
 			return -PROTO_E_MALFORMED;
 		}
@@ -213,12 +260,13 @@ static int opdata_decode(const uint8_t *in, size_t len, struct opdata *d)
 
 static int op_save(struct op *o)
 {
-	uint8_t mem[2048];
-	size_t len;
-	int rc = opdata_encode(&o->d, mem, sizeof(mem), &len);
+	size_t cap = 2048 + o->d.data_len, len;
+	uint8_t *mem = talloc_size(NULL, cap);
+	int rc = mem ? opdata_encode(&o->d, mem, cap, &len) : -ENOMEM;
 
 	if (rc == 0)
 		rc = smsr_db_op_update(o->p->d->db, NULL, o->id, &o->hdr, mem, len);
+	talloc_free(mem);
 	if (rc < 0)
 		LOG_EIS(o->hdr.eid, DPROTO, LOGL_ERROR, "op %llu: cannot journal state %s: %s",
 			(unsigned long long)o->id, state_names[o->hdr.state], proto_strerror(rc));
@@ -274,8 +322,8 @@ static struct op *op_waiting_notif(struct smsr_proc *p, const uint8_t eid[16])
 	LIST_FOREACH(o, &p->eids[eid_bucket(eid)], by_eid)
 	if (!memcmp(o->hdr.eid, eid, 16) && !o->d.internal &&
 	    (o->hdr.state == ST_WAIT_NOTIF ||
-	     (o->hdr.state == ST_ES5 &&
-	      (o->d.func == SMSR_ES4_ENABLE_PROFILE || o->d.func == SMSR_ES4_DISABLE_PROFILE))))
+	     (o->hdr.state == ST_ES5 && (base_func(o->d.func) == SMSR_ES4_ENABLE_PROFILE ||
+					 base_func(o->d.func) == SMSR_ES4_DISABLE_PROFILE))))
 		return o;
 	return NULL;
 }
@@ -373,6 +421,7 @@ struct es5_ref {
 };
 
 static void apply_delete(struct smsr_proc *p, struct op *o);
+static int apply_create(struct smsr_proc *p, struct op *o);
 static void apply_audit(struct smsr_proc *p, struct op *o, const struct smsr_es5_result *r);
 
 static void on_es5(void *data, int rc, const struct ota_por *por)
@@ -404,6 +453,19 @@ static void on_es5(void *data, int rc, const struct ota_por *por)
 		decide(o, SMSR_EXEC_FAILED, SMSR_SC_EUICC_ERROR, NULL, 0, "no verified PoR from the eUICC");
 		return;
 	}
+	if (o->d.func == SMSR_ES3_SEND_DATA) {
+		/* ES8 is end to end between the SM-DP and the ISD-P: the response script goes back as it came, the
+		 * SM-DP reads its R-APDUs and SCP03t responses (sgp02.md §2.4 EuiccResponseData) */
+		talloc_free(ref);
+		if (por->status)
+			decide(o, SMSR_EXEC_FAILED, SMSR_SC_ISDP_ERROR, por->data, por->data_len,
+			       ota_por_status_name(por->status));
+		else if (por->data_len > sizeof(o->d.rsp))
+			decide(o, SMSR_EXEC_FAILED, SMSR_SC_ISDP_ERROR, NULL, 0, "response script too long");
+		else
+			decide(o, SMSR_EXEC_SUCCESS, SMSR_SC_NONE, por->data, por->data_len, NULL);
+		return;
+	}
 	smsr_es5_result_parse(por->status, por->data, por->data_len, ref->expected, &r);
 	talloc_free(ref);
 	if (r.outcome == SMSR_ES5_POR_ERROR) {
@@ -411,7 +473,7 @@ static void on_es5(void *data, int rc, const struct ota_por *por)
 		return;
 	}
 	if (r.outcome == SMSR_ES5_SW_ERROR && r.last_sw == 0x6985 && o->resumed &&
-	    (o->d.func == SMSR_ES4_ENABLE_PROFILE || o->d.func == SMSR_ES4_DISABLE_PROFILE)) {
+	    (base_func(o->d.func) == SMSR_ES4_ENABLE_PROFILE || base_func(o->d.func) == SMSR_ES4_DISABLE_PROFILE)) {
 		/* resent after a restart and refused as "already in that state": the attempt before the crash was
 		 * executed; its notification decides */
 		LOG_EIS(o->hdr.eid, DPROTO, LOGL_NOTICE, "op %llu: resent command found the change already made",
@@ -426,11 +488,17 @@ static void on_es5(void *data, int rc, const struct ota_por *por)
 		       r.outcome == SMSR_ES5_SW_ERROR ? "the eUICC refused the command" : "malformed response script");
 		return;
 	}
-	switch (o->d.func) {
+	switch (base_func(o->d.func)) {
 	case SMSR_ES4_ENABLE_PROFILE:
 	case SMSR_ES4_DISABLE_PROFILE:
 		op_state(o, ST_WAIT_NOTIF);
 		arm_notif(o);
+		break;
+	case SMSR_ES3_CREATE_ISDP:
+		if (apply_create(o->p, o) < 0)
+			decide(o, SMSR_EXEC_FAILED, SMSR_SC_PROVIDER_ERROR, r.rsp, r.rsp_len, "store error");
+		else
+			decide(o, SMSR_EXEC_SUCCESS, SMSR_SC_NONE, r.rsp, r.rsp_len, NULL);
 		break;
 	case SMSR_ES4_DELETE_PROFILE:
 		apply_delete(o->p, o);
@@ -445,17 +513,12 @@ static void on_es5(void *data, int rc, const struct ota_por *por)
 	}
 }
 
-static int exchange(struct op *o, enum smsr_es5_func f, const struct smsr_es5_args *a, bool confirm)
+/* send a script to the ISD-R (tar NULL) or to the SD of tar; on_es5 gets the PoR */
+static int send_script(struct op *o, const uint8_t *tar, const uint8_t *script, size_t len, unsigned n, bool confirm)
 {
-	uint8_t script[1024];
-	struct proto_buf b;
 	struct es5_ref *ref;
-	int n, rc;
+	int rc;
 
-	proto_buf_init(&b, script, sizeof(script));
-	n = smsr_es5_script_build(&b, f, a);
-	if (n < 0)
-		return n;
 	ref = talloc_zero(o->p, struct es5_ref);
 	if (!ref)
 		return -ENOMEM;
@@ -463,9 +526,62 @@ static int exchange(struct op *o, enum smsr_es5_func f, const struct smsr_es5_ar
 	ref->id = o->id;
 	ref->expected = (unsigned)n;
 	ref->confirm = confirm;
-	rc = smsr_ota_send(o->p->d->ota, o->hdr.eid, b.data, b.len, o->id, on_es5, ref);
+	rc = smsr_ota_send_tar(o->p->d->ota, o->hdr.eid, tar, script, len, o->id, on_es5, ref);
 	if (rc < 0)
 		talloc_free(ref);
+	return rc;
+}
+
+static int exchange(struct op *o, enum smsr_es5_func f, const struct smsr_es5_args *a, bool confirm)
+{
+	uint8_t script[1024];
+	struct proto_buf b;
+	int n;
+
+	proto_buf_init(&b, script, sizeof(script));
+	n = smsr_es5_script_build(&b, f, a);
+	if (n < 0)
+		return n;
+	return send_script(o, NULL, b.data, b.len, (unsigned)n, confirm);
+}
+
+/* the script items of an ES3.SendData (TS 102 226 TLVs: C-APDUs or SCP03t TLVs, each in a '22' TLV, sgp02.md §6.1):
+ * how many, or -PROTO_E_MALFORMED */
+static int count_items(const uint8_t *data, size_t len)
+{
+	struct proto_tlv_iter it;
+	struct proto_tlv t;
+	int n = 0, rc;
+
+	proto_tlv_iter_init(&it, data, len);
+	while ((rc = proto_tlv_iter_next(&it, &t)) > 0) {
+		if (t.tag != 0x22)
+			return -PROTO_E_MALFORMED;
+		n++;
+	}
+	return rc < 0 ? rc : n ? n : -PROTO_E_MALFORMED;
+}
+
+/* ES3.SendData: the items in an expanded script 'AA', to the ISD-P by its implicit TAR (AID bytes 13..15) */
+static int send_data(struct op *o)
+{
+	size_t cap = o->d.data_len + 8;
+	uint8_t *script = talloc_size(o, cap);
+	struct proto_buf b;
+	int n = count_items(o->d.data, o->d.data_len), rc;
+
+	if (!script)
+		return -ENOMEM;
+	if (n < 0 || o->d.aid_len != 16) {
+		talloc_free(script);
+		return n < 0 ? n : -EINVAL;
+	}
+	proto_buf_init(&b, script, cap);
+	proto_tlv_put(&b, 0xAA, o->d.data, o->d.data_len);
+	rc = proto_buf_status(&b);
+	if (rc == 0)
+		rc = send_script(o, o->d.aid + 13, b.data, b.len, (unsigned)n, false);
+	talloc_free(script);
 	return rc;
 }
 
@@ -476,7 +592,15 @@ static void start_es5(struct op *o)
 	uint8_t(*aids)[16] = NULL;
 	int rc;
 
-	switch (o->d.func) {
+	if (o->d.func == SMSR_ES3_SEND_DATA) {
+		rc = send_data(o);
+		goto sent;
+	}
+	switch (base_func(o->d.func)) {
+	case SMSR_ES3_CREATE_ISDP:
+		f = SMSR_ES5_CREATE_ISDP;
+		a.quota = o->d.memory > UINT32_MAX ? UINT32_MAX : (uint32_t)o->d.memory;
+		break;
 	case SMSR_ES4_ENABLE_PROFILE:
 		f = SMSR_ES5_ENABLE_PROFILE;
 		break;
@@ -503,6 +627,7 @@ static void start_es5(struct op *o)
 	}
 	rc = exchange(o, f, &a, false);
 	talloc_free(aids);
+sent:
 	if (rc < 0) {
 		decide(o, SMSR_EXEC_FAILED, SMSR_SC_PROVIDER_ERROR, NULL, 0, proto_strerror(rc));
 		return;
@@ -549,6 +674,39 @@ static void apply_delete(struct smsr_proc *p, struct op *o)
 			mno_notify(p, SMSR_ES4_HANDLE_PROFILE_DELETED, o->hdr.eid, &gone);
 	}
 	talloc_free(tmp);
+}
+
+/* ES3.CreateISDP executed: the new ISD-P enters the EIS in state Created, owned by the MNO and the SM-DP, its
+ * RequiredMemory taken from the eUICC's remaining memory (idempotent: a resumed operation finds it there) */
+static int apply_create(struct smsr_proc *p, struct op *o)
+{
+	void *tmp = talloc_new(NULL);
+	struct smsr_eis *e;
+	struct smsr_profile *pr;
+	int rc = smsr_db_eis_get(p->d->db, NULL, tmp, o->hdr.eid, &e);
+
+	if (rc < 0 || smsr_eis_profile_by_aid(e, o->d.aid, o->d.aid_len))
+		goto out;
+	pr = talloc_realloc(e, e->profiles, struct smsr_profile, e->n_profiles + 1);
+	if (!pr) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	e->profiles = pr;
+	pr = &e->profiles[e->n_profiles++];
+	memset(pr, 0, sizeof(*pr));
+	snprintf(pr->iccid, sizeof(pr->iccid), "%s", o->d.iccid);
+	memcpy(pr->isdp_aid.b, o->d.aid, o->d.aid_len);
+	pr->isdp_aid.len = o->d.aid_len;
+	pr->mno_id = talloc_strdup(e, o->d.mno);
+	pr->smdp_id = talloc_strdup(e, o->d.requester);
+	pr->state = SMSR_PROFILE_CREATED;
+	pr->allocated_memory = o->d.memory;
+	e->remaining_memory = e->remaining_memory > o->d.memory ? e->remaining_memory - o->d.memory : 0;
+	rc = eis_store(p, e);
+out:
+	talloc_free(tmp);
+	return rc;
 }
 
 static void apply_audit(struct smsr_proc *p, struct op *o, const struct smsr_es5_result *r)
@@ -629,14 +787,18 @@ static void send_callback(struct op *o)
 	rq.function_call_id = o->d.fcid;
 	rq.transaction_id = o->d.txid[0] ? o->d.txid : NULL;
 	r.message = o->d.msg[0] ? o->d.msg : NULL;
-	if (o->d.rsp_len && desc->func != SMSR_ES4_AUDIT_EIS) {
+	if (o->d.rsp_len && base_func(desc->func) != SMSR_ES4_AUDIT_EIS) {
 		r.euicc_data = o->d.rsp;
 		r.euicc_len = o->d.rsp_len;
 	}
-	if (desc->func == SMSR_ES4_AUDIT_EIS && r.status == SMSR_EXEC_SUCCESS &&
+	if (desc->func == SMSR_ES3_CREATE_ISDP) {
+		r.isdp_aid = o->d.aid;
+		r.isdp_aid_len = o->d.aid_len;
+	}
+	if (base_func(desc->func) == SMSR_ES4_AUDIT_EIS && r.status == SMSR_EXEC_SUCCESS &&
 	    smsr_db_eis_get(o->p->d->db, NULL, tmp, o->hdr.eid, &eis) == 0) {
 		r.eis = eis;
-		r.eis_opts.view = SMSR_EIS_VIEW_MNO;
+		r.eis_opts.view = desc->func == SMSR_ES3_AUDIT_EIS ? SMSR_EIS_VIEW_SMDP : SMSR_EIS_VIEW_MNO;
 		r.eis_opts.viewer_id = o->d.requester;
 	}
 	rc = smsr_es_build_callback(tmp, &o->p->self, &rq, o->d.url, &r, &out, &len, NULL);
@@ -705,6 +867,10 @@ static struct op *op_new(struct smsr_proc *p, uint64_t id, const struct smsr_db_
 	o->id = id;
 	o->hdr = *h;
 	o->d = *d;
+	if (d->data_len && !(o->d.data = talloc_memdup(o, d->data, d->data_len))) {
+		talloc_free(o);
+		return NULL;
+	}
 	o->timer = evtimer_new(p->d->base, on_timer, o);
 	talloc_set_destructor(o, op_destructor);
 	LIST_INSERT_HEAD(&p->ids[id_bucket(id)], o, by_id);
@@ -720,6 +886,43 @@ static int refuse(struct smsr_es_result *res, enum smsr_sc sc, const char *msg)
 	return -EPERM;
 }
 
+/* who may act on a profile: its MNO over ES4, its SM-DP over ES3 */
+static bool owns(const struct smsr_profile *pr, const struct smsr_cfg_requester *who)
+{
+	const char *id = !strcmp(who->role, "smdp") ? pr->smdp_id : pr->mno_id;
+
+	return id && !strcmp(id, who->entity_id);
+}
+
+/* ES3.CreateISDP pre-checks (sgp02.md §4.2) and the AID of the new ISD-P: SGP.02 Annex H form
+ * A0000005591010FFFFFFFF89 00 00 nn 00 with the lowest nn (from 12) no ISD-P of this eUICC uses */
+static int accept_create(const struct smsr_eis *e, const struct smsr_es_req *req, struct opdata *d,
+			 struct smsr_es_result *res)
+{
+	static const uint8_t prefix[12] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89};
+	uint8_t aid[16];
+	unsigned nn;
+
+	if (smsr_eis_profile_by_iccid(e, req->iccid))
+		return refuse(res, SMSR_SC_ICCID_IN_USE, "ICCID already on this eUICC");
+	if (req->required_memory > e->remaining_memory)
+		return refuse(res, SMSR_SC_MEMORY, "RequiredMemory exceeds the eUICC's remaining memory");
+	memcpy(aid, prefix, 12);
+	for (nn = 0x12; nn <= 0xFF; nn++) {
+		aid[12] = 0x00, aid[13] = 0x00, aid[14] = (uint8_t)nn, aid[15] = 0x00;
+		if (!smsr_eis_profile_by_aid(e, aid, 16))
+			break;
+	}
+	if (nn > 0xFF)
+		return refuse(res, SMSR_SC_MEMORY, "no ISD-P AID left on this eUICC");
+	memcpy(d->aid, aid, 16);
+	d->aid_len = 16;
+	snprintf(d->iccid, sizeof(d->iccid), "%s", req->iccid);
+	snprintf(d->mno, sizeof(d->mno), "%s", req->mno_id ? req->mno_id : "");
+	d->memory = req->required_memory;
+	return 0;
+}
+
 int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const struct smsr_cfg_requester *who,
 		     struct smsr_es_result *res)
 {
@@ -728,8 +931,8 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 	struct smsr_profile *pr = NULL, *en;
 	struct smsr_db_op_hdr h = {.state = ST_ES5};
 	struct opdata d = {.func = (uint8_t)req->func};
-	uint8_t mem[2048];
-	size_t len;
+	uint8_t *mem = NULL;
+	size_t len, cap = 2048 + req->data_len;
 	uint64_t id;
 	unsigned i;
 	bool owner = false;
@@ -744,7 +947,9 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 		goto out;
 	}
 	snprintf(d.url, sizeof(d.url), "%s",
-		 req->reply_to && strncmp(req->reply_to, "http", 4) == 0 ? req->reply_to : who->callback_url);
+		 req->reply_to && (strncmp(req->reply_to, "http", 4) == 0 || strncmp(req->reply_to, "zmq:", 4) == 0)
+			 ? req->reply_to
+			 : who->callback_url);
 	if (!d.url[0]) {
 		/* the result could never be delivered: refuse now rather than accept silently */
 		rc = refuse(res, SMSR_SC_INVALID, "no usable wsa:ReplyTo and no callback URL for the requester");
@@ -758,8 +963,9 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 	if (rc < 0)
 		goto out;
 	for (i = 0; i < e->n_profiles; i++)
-		owner |= e->profiles[i].mno_id && !strcmp(e->profiles[i].mno_id, who->entity_id);
-	if (!owner) {
+		owner |= owns(&e->profiles[i], who);
+	/* ES3.CreateISDP: any SM-DP known to this SM-SR may create an ISD-P on a registered eUICC */
+	if (!owner && req->func != SMSR_ES3_CREATE_ISDP) {
 		rc = refuse(res, SMSR_SC_EIS_NOT_ALLOWED, "no profile of the requester on this eUICC");
 		goto out;
 	}
@@ -767,18 +973,39 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 		rc = refuse(res, SMSR_SC_BUSY, "another operation is in progress on this eUICC");
 		goto out;
 	}
-	if (req->func != SMSR_ES4_AUDIT_EIS) {
+	if (req->func == SMSR_ES3_CREATE_ISDP) {
+		rc = accept_create(e, req, &d, res);
+		if (rc < 0)
+			goto out;
+	} else if (req->func == SMSR_ES3_SEND_DATA) {
+		pr = smsr_eis_profile_by_aid(e, req->sd_aid.b, req->sd_aid.len);
+		if (!pr || !owns(pr, who)) {
+			smsr_es_result_fail(res, SMSR_SC_INVALID, "Sd-aid", "no ISD-P of this SM-DP with that AID");
+			rc = -EPERM;
+			goto out;
+		}
+		if (count_items(req->data, req->data_len) < 0) {
+			smsr_es_result_fail(res, SMSR_SC_INVALID, "Data", "not a sequence of TS 102 226 '22' TLVs");
+			rc = -EPERM;
+			goto out;
+		}
+		memcpy(d.aid, pr->isdp_aid.b, pr->isdp_aid.len);
+		d.aid_len = pr->isdp_aid.len;
+		snprintf(d.iccid, sizeof(d.iccid), "%s", pr->iccid);
+		d.data = req->data;
+		d.data_len = req->data_len;
+	} else if (base_func(req->func) != SMSR_ES4_AUDIT_EIS) {
 		pr = smsr_eis_profile_by_iccid(e, req->iccid);
 		if (!pr) {
 			rc = refuse(res, SMSR_SC_ICCID_UNKNOWN, "unknown ICCID on this eUICC");
 			goto out;
 		}
-		if (!pr->mno_id || strcmp(pr->mno_id, who->entity_id)) {
+		if (!owns(pr, who)) {
 			rc = refuse(res, SMSR_SC_PROFILE_NOT_ALLOWED, "profile of another MNO");
 			goto out;
 		}
 		en = smsr_eis_profile_enabled(e);
-		switch (req->func) {
+		switch (base_func(req->func)) {
 		case SMSR_ES4_ENABLE_PROFILE:
 			if (pr->state != SMSR_PROFILE_DISABLED)
 				rc = refuse(res, SMSR_SC_PROFILE_NOT_ALLOWED, "profile not in state Disabled");
@@ -794,7 +1021,10 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 				rc = refuse(res, SMSR_SC_POL2_REFUSED, "POL2 forbids it");
 			break;
 		case SMSR_ES4_DELETE_PROFILE:
-			if (pr->state != SMSR_PROFILE_DISABLED || pr->fallback)
+			/* ES3.DeleteISDP also removes an ISD-P left in Created by a failed download (sgp02.md §6.7) */
+			if ((pr->state != SMSR_PROFILE_DISABLED &&
+			     !(req->func == SMSR_ES3_DELETE_ISDP && pr->state == SMSR_PROFILE_CREATED)) ||
+			    pr->fallback)
 				rc = refuse(res, SMSR_SC_PROFILE_NOT_ALLOWED, "profile Enabled, Created or fall-back");
 			else if (smsr_profile_pol2_forbids(pr, SMSR_POL2_DELETE))
 				rc = refuse(res, SMSR_SC_POL2_REFUSED, "POL2 forbids it");
@@ -815,7 +1045,8 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 	memcpy(h.eid, req->eid, 16);
 	h.created = time(NULL);
 	h.deadline = req->has_validity_period ? h.created + (int64_t)req->validity_period : 0;
-	rc = opdata_encode(&d, mem, sizeof(mem), &len);
+	mem = talloc_size(tmp, cap);
+	rc = mem ? opdata_encode(&d, mem, cap, &len) : -ENOMEM;
 	if (rc < 0)
 		goto out;
 	rc = smsr_db_op_create(p->d->db, NULL, &h, who->entity_id, req->function_call_id, mem, len, &id);
@@ -942,8 +1173,8 @@ void smsr_proc_notification(struct smsr_proc *p, const uint8_t eid[16], const ui
 		}
 	}
 	if (o && !dup &&
-	    (o->hdr.state == ST_WAIT_NOTIF || (o->hdr.state == ST_ES5 && (o->d.func == SMSR_ES4_ENABLE_PROFILE ||
-									  o->d.func == SMSR_ES4_DISABLE_PROFILE)))) {
+	    (o->hdr.state == ST_WAIT_NOTIF || (o->hdr.state == ST_ES5 && (base_func(o->d.func) == SMSR_ES4_ENABLE_PROFILE ||
+									  base_func(o->d.func) == SMSR_ES4_DISABLE_PROFILE)))) {
 		/* in ES5 state: an earlier attempt (before a restart) was executed and its PoR lost; the
 		 * notification is the proof, and the resent command's own answer is then ignored */
 		bool expired = o->hdr.deadline && time(NULL) > o->hdr.deadline;

@@ -151,6 +151,70 @@ static int store_update(struct smsr_es4 *e, const struct smsr_eis *eis)
 	return smsr_db_txn_commit(&txn);
 }
 
+/* ES3 ProfileDownloadCompleted, UpdatePolicyRules, UpdateSubscriptionAddress: synchronous EIS updates of a profile
+ * the requesting SM-DP manages */
+static void es3_profile_update(struct smsr_es4 *e, void *ctx, const struct smsr_es_req *req,
+			       const struct smsr_cfg_requester *who, struct smsr_es_result *res)
+{
+	struct smsr_eis *eis;
+	struct smsr_profile *p;
+	int rc = smsr_db_eis_get(e->d->db, NULL, ctx, req->eid, &eis);
+
+	if (rc == -ENOENT) {
+		smsr_es_result_fail(res, SMSR_SC_EID_UNKNOWN, NULL, "unknown EID");
+		return;
+	}
+	if (rc < 0) {
+		smsr_es_result_fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+		return;
+	}
+	p = smsr_eis_profile_by_iccid(eis, req->iccid);
+	if (!p) {
+		smsr_es_result_fail(res, SMSR_SC_ICCID_UNKNOWN, req->iccid, "unknown ICCID on this eUICC");
+		return;
+	}
+	if (!p->smdp_id || strcmp(p->smdp_id, who->entity_id)) {
+		smsr_es_result_fail(res, SMSR_SC_PROFILE_NOT_ALLOWED, req->iccid, "profile of another SM-DP");
+		return;
+	}
+	switch (req->func) {
+	case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
+		/* the download ended: Created -> Disabled (a retry finds it Disabled already and succeeds again) */
+		if (p->state == SMSR_PROFILE_ENABLED) {
+			smsr_es_result_fail(res, SMSR_SC_PROFILE_NOT_ALLOWED, req->iccid, "profile already Enabled");
+			return;
+		}
+		p->state = SMSR_PROFILE_DISABLED;
+		if (req->profile_type)
+			p->profile_type = talloc_strdup(eis, req->profile_type);
+		if (req->has_subscription_address) {
+			snprintf(p->imsi, sizeof(p->imsi), "%s", req->imsi);
+			snprintf(p->msisdn, sizeof(p->msisdn), "%s", req->msisdn);
+		}
+		if (req->has_pol2) {
+			p->pol2 = talloc_steal(eis, req->pol2);
+			p->n_pol2 = req->n_pol2;
+		}
+		LOG_EIS(req->eid, DSOAP, LOGL_INFO, "profile %s downloaded by %s: Disabled", req->iccid, who->entity_id);
+		break;
+	case SMSR_ES3_UPDATE_POLICY_RULES:
+		p->pol2 = talloc_steal(eis, req->pol2);
+		p->n_pol2 = req->n_pol2;
+		break;
+	default:
+		snprintf(p->imsi, sizeof(p->imsi), "%s", req->imsi);
+		snprintf(p->msisdn, sizeof(p->msisdn), "%s", req->msisdn);
+		if (p->state == SMSR_PROFILE_ENABLED && req->msisdn[0])
+			snprintf(eis->isdr_msisdn, sizeof(eis->isdr_msisdn), "%s", req->msisdn);
+		break;
+	}
+	rc = store_update(e, eis);
+	if (rc == -EEXIST)
+		smsr_es_result_fail(res, SMSR_SC_INVALID, "SubscriptionAddress", "MSISDN used by another eUICC");
+	else if (rc < 0)
+		smsr_es_result_fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+}
+
 static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const struct smsr_soap_msg *msg,
 			struct smsr_es_req *req, const struct smsr_cfg_requester *who)
 {
@@ -216,10 +280,34 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 		else if (rc < 0)
 			smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 		break;
+	case SMSR_ES3_GET_EIS:
+		rc = smsr_db_eis_get(e->d->db, NULL, r, req->eid, &eis);
+		if (rc == -ENOENT) {
+			smsr_es_result_fail(&res, SMSR_SC_EID_UNKNOWN, NULL, "unknown EID");
+		} else if (rc < 0) {
+			smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+		} else {
+			/* the SM-DP sees its own profiles and the certificates it needs for ES8 */
+			res.eis = eis;
+			res.eis_opts.view = SMSR_EIS_VIEW_SMDP;
+			res.eis_opts.viewer_id = who->entity_id;
+		}
+		break;
+	case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
+	case SMSR_ES3_UPDATE_POLICY_RULES:
+	case SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS:
+		es3_profile_update(e, r, req, who, &res);
+		break;
 	case SMSR_ES4_ENABLE_PROFILE:
 	case SMSR_ES4_DISABLE_PROFILE:
 	case SMSR_ES4_DELETE_PROFILE:
 	case SMSR_ES4_AUDIT_EIS:
+	case SMSR_ES3_AUDIT_EIS:
+	case SMSR_ES3_CREATE_ISDP:
+	case SMSR_ES3_SEND_DATA:
+	case SMSR_ES3_ENABLE_PROFILE:
+	case SMSR_ES3_DISABLE_PROFILE:
+	case SMSR_ES3_DELETE_ISDP:
 		/* asynchronous: journalled before the 202, the result comes as a callback */
 		rc = smsr_proc_accept(e->d->proc, req, who, &res);
 		if (rc == 0) {
@@ -316,7 +404,10 @@ void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
 		return;
 	}
 	who = smsr_config_requester_by_tls(&e->d->cfg, r->peer_subject, r->peer_fingerprint);
-	o.interfaces = who && !strcmp(who->role, "eum") ? SMSR_ES_IF_ES1 : SMSR_ES_IF_ES4;
+	o.interfaces = !who			    ? SMSR_ES_IF_ES4
+		       : !strcmp(who->role, "eum")  ? SMSR_ES_IF_ES1
+		       : !strcmp(who->role, "smdp") ? SMSR_ES_IF_ES3
+						    : SMSR_ES_IF_ES4;
 	o.eis_in.key_import = smsr_es1_key_import;
 	o.eis_in.key_data = &e->keys;
 	o.eis_in.lim = &e->lim;

@@ -36,6 +36,7 @@ struct exch {
 	struct slot *slot;
 	struct smsr_ota *ota;
 	uint64_t opid;
+	uint8_t tar[3];			/* target: the ISD-R (cfg.tar) or an ISD-P (ES3.SendData) */
 	uint8_t *script;
 	size_t len;
 	smsr_ota_done_cb done;
@@ -252,7 +253,7 @@ static int send_attempt(struct exch *x)
 	memcpy(h.spi, ota->cfg.spi, 2);
 	h.kic = ota->cfg.kic;
 	h.kid = ota->cfg.kid;
-	memcpy(h.tar, ota->cfg.tar, 3);
+	memcpy(h.tar, x->tar, 3);
 	ota_cntr_put(h.cntr, cntr);
 	proto_buf_init(&b, pkt, sizeof(pkt));
 	rc = ota_spkt_cmd_encode(&b, &h, &x->sec, x->script, x->len);
@@ -348,6 +349,12 @@ static int exch_destructor(struct exch *x)
 int smsr_ota_send(struct smsr_ota *ota, const uint8_t eid[16], const uint8_t *script, size_t len, uint64_t opid,
 		  smsr_ota_done_cb done, void *data)
 {
+	return smsr_ota_send_tar(ota, eid, NULL, script, len, opid, done, data);
+}
+
+int smsr_ota_send_tar(struct smsr_ota *ota, const uint8_t eid[16], const uint8_t tar[3], const uint8_t *script,
+		      size_t len, uint64_t opid, smsr_ota_done_cb done, void *data)
+{
 	struct slot *s = slot_find(ota, eid, true);
 	struct exch *x;
 	bool idle;
@@ -364,6 +371,7 @@ int smsr_ota_send(struct smsr_ota *ota, const uint8_t eid[16], const uint8_t *sc
 	x->slot = s;
 	x->ota = ota;
 	x->opid = opid;
+	memcpy(x->tar, tar ? tar : ota->cfg.tar, 3);
 	x->len = len;
 	x->done = done;
 	x->data = data;
@@ -408,7 +416,7 @@ static void on_por(struct smsr_ota *ota, const uint8_t eid[16], const uint8_t *u
 	for (i = 0; i < x->n_cntr; i++)
 		if (x->cntr[i] == cntr)
 			break;
-	if (i == x->n_cntr || memcmp(por.tar, ota->cfg.tar, 3)) {
+	if (i == x->n_cntr || memcmp(por.tar, x->tar, 3)) {
 		ota->st.dropped++;
 		LOG_EIS(eid, DOTA, LOGL_NOTICE, "op %llu: PoR for CNTR %llu TAR %s matches no attempt, dropped",
 			(unsigned long long)x->opid, (unsigned long long)cntr, proto_hexstr(por.tar, 3));

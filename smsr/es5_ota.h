@@ -54,6 +54,11 @@ int smsr_ota_new(void *ctx, struct event_base *base, struct smsr_db *db, const s
 int smsr_ota_send(struct smsr_ota *ota, const uint8_t eid[16], const uint8_t *script, size_t len, uint64_t opid,
 		  smsr_ota_done_cb done, void *data);
 
+/*! The same addressed to another security domain by TAR (an ISD-P's implicit TAR, for ES3.SendData / ES8): the
+ *  packet is secured with the ISD-R keyset all the same (sgp02.md §6.2); tar NULL = the configured ISD-R TAR. */
+int smsr_ota_send_tar(struct smsr_ota *ota, const uint8_t eid[16], const uint8_t tar[3], const uint8_t *script,
+		      size_t len, uint64_t opid, smsr_ota_done_cb done, void *data);
+
 /*! Withdraw the exchange of opid if no SMS of it ever reached Kannel (still queued behind another exchange, or
  *  every attempt so far found Kannel unreachable): its done callback runs now with -ECANCELED and 0 is returned.
  *  -EINPROGRESS: Kannel took an SMS of it, the card may execute it, so it runs to its end; -ENOENT: no such

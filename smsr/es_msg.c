@@ -662,6 +662,13 @@ int smsr_es_response_body(void *ctx, enum smsr_es_func f, const struct smsr_es_r
 	case SMSR_ES3_CREATE_ISDP:
 		/* Isd-p-aid is mandatory in the response, also when the function failed (the AID that was
 		 * attempted): without it there is no valid response */
+		if (!r->isdp_aid && r->status != SMSR_EXEC_SUCCESS) {
+			/* refused before an AID was chosen: the SGP.02 ISD-P AID prefix, no instance */
+			static const uint8_t none[12] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10,
+							 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89};
+			smsr_soap_add_hex(&b, root, "Isd-p-aid", none, sizeof(none));
+			break;
+		}
 		if (!r->isdp_aid || r->isdp_aid_len < 5 || r->isdp_aid_len > SMSR_AID_MAX) {
 			if (err_text && err_cap)
 				snprintf(err_text, err_cap, "ES3-CreateISDPResponse needs Isd-p-aid");
