@@ -11,6 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <stdio.h>
 #include "ota/keystore_ec.h"
 #include "proto/errors.h"
 
@@ -284,5 +286,43 @@ out:
 	EVP_PKEY_CTX_free(pctx);
 	OPENSSL_cleanse(shs, sizeof(shs));
 	OPENSSL_cleanse(keydata, sizeof(keydata));
+	return rc;
+}
+
+int ota_eckey_load_pem(void *ctx, const char *path, struct ota_eckey **out)
+{
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *k;
+	BIGNUM *bn = NULL;
+	uint8_t d[PROTO_EC_FIELD_LEN];
+	char name[64];
+	int ref, rc = -PROTO_E_KEY;
+
+	*out = NULL;
+	if (!f)
+		return -ENOENT;
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	ERR_clear_error();
+	if (!k)
+		return -PROTO_E_KEY;
+	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
+	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL))
+		goto out;
+	ref = !strcmp(name, "prime256v1") || !strcmp(name, "P-256") ? PROTO_EC_REF_P256
+	      : !strcmp(name, "brainpoolP256r1")			    ? PROTO_EC_REF_BRAINPOOLP256R1
+									    : -1;
+	if (ref < 0) {
+		rc = -PROTO_E_UNSUPPORTED;
+		goto out;
+	}
+	if (!EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &bn) || BN_bn2binpad(bn, d, sizeof(d)) < 0)
+		goto out;
+	rc = ota_eckey_import(ctx, (uint8_t)ref, d, sizeof(d), out);
+	OPENSSL_cleanse(d, sizeof(d));
+out:
+	BN_clear_free(bn);
+	EVP_PKEY_free(k);
+	ERR_clear_error();
 	return rc;
 }

@@ -23,6 +23,10 @@ struct ota_eckey;
  *  -PROTO_E_CRYPTO. */
 int ota_eckey_import(void *ctx, uint8_t ref, const uint8_t *d, size_t d_len, struct ota_eckey **out);
 
+/*! Load a PEM private EC key (SK.DP.ECDSA, SK.SR.ECDSA as scripts/gen-test-pki writes them) on P-256 or
+ *  brainpoolP256r1. -ENOENT (unreadable), -PROTO_E_KEY (not an EC private key), -PROTO_E_UNSUPPORTED (curve). */
+int ota_eckey_load_pem(void *ctx, const char *path, struct ota_eckey **out);
+
 /*! Generate a fresh key pair on curve ref (ephemeral ECKA keys). */
 int ota_eckey_generate(void *ctx, uint8_t ref, struct ota_eckey **out);
 

@@ -817,3 +817,173 @@ int smsr_es_build_error_reply(void *ctx, const struct smsr_soap_entity *self, co
 	*http_status = smsr_soap_fault_http_status(&f);
 	return smsr_soap_build_fault(ctx, self, msg, &f, out, out_len);
 }
+
+/* ---- the requester's side (smdpd: ES3 requests out, responses and callbacks in) -------------------------------- */
+
+static void s_add_eid(struct smsr_soap_bld *b, xmlNode *root, const uint8_t *eid)
+{
+	smsr_soap_add_hex(b, root, "Eid", eid, SMSR_EID_LEN);
+}
+
+int smsr_es_request_body(void *ctx, const struct smsr_es_req *r, void **holder, xmlNode **body)
+{
+	const struct smsr_es_func_desc *d = smsr_es_func_desc(r->func);
+	struct smsr_soap_bld b;
+	xmlNode *root;
+
+	*holder = NULL;
+	*body = NULL;
+	if (!d || d->iface != SMSR_ES_IF_ES3 || !r->function_call_id)
+		return -EINVAL;
+	root = smsr_soap_body_new(ctx, d->req_elem, &b, holder);
+	if (!root)
+		return -ENOMEM;
+	smsr_soap_add(&b, root, "FunctionCallIdentifier", r->function_call_id);
+	if (r->has_validity_period)
+		smsr_soap_add_uint(&b, root, "ValidityPeriod", r->validity_period);
+	s_add_eid(&b, root, r->eid);
+	switch (r->func) {
+	case SMSR_ES3_GET_EIS:
+		break;
+	case SMSR_ES3_AUDIT_EIS:
+		for (unsigned i = 0; i < r->n_iccids; i++)
+			smsr_soap_add(&b, root, "Iccid", r->iccids[i]);
+		break;
+	case SMSR_ES3_CREATE_ISDP:
+		smsr_soap_add(&b, root, "Iccid", r->iccid);
+		smsr_soap_add(&b, root, "Mno-id", r->mno_id ? r->mno_id : "");
+		smsr_soap_add_uint(&b, root, "RequiredMemory", r->required_memory);
+		if (r->has_more_to_do)
+			smsr_soap_add(&b, root, "MoreToDo", r->more_to_do ? "true" : "false");
+		break;
+	case SMSR_ES3_SEND_DATA:
+		smsr_soap_add_hex(&b, root, "Sd-aid", r->sd_aid.b, r->sd_aid.len);
+		smsr_soap_add_hex(&b, root, "Data", r->data, r->data_len);
+		if (r->has_more_to_do)
+			smsr_soap_add(&b, root, "MoreToDo", r->more_to_do ? "true" : "false");
+		break;
+	case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
+		smsr_soap_add(&b, root, "Iccid", r->iccid);
+		if (r->profile_type)
+			smsr_soap_add(&b, root, "ProfileType", r->profile_type);
+		if (r->has_subscription_address)
+			smsr_eis_xml_subaddr_encode(&b, root, "SubscriptionAddress", r->imsi, r->msisdn);
+		if (r->has_pol2)
+			smsr_eis_xml_pol2_encode(&b, root, "pol2", r->pol2, r->n_pol2);
+		break;
+	case SMSR_ES3_UPDATE_POLICY_RULES:
+		smsr_soap_add(&b, root, "Iccid", r->iccid);
+		if (r->has_pol2)
+			smsr_eis_xml_pol2_encode(&b, root, "pol2", r->pol2, r->n_pol2);
+		break;
+	case SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS:
+		smsr_soap_add(&b, root, "Iccid", r->iccid);
+		smsr_eis_xml_subaddr_encode(&b, root, "newSubscriptionAddress", r->imsi, r->msisdn);
+		break;
+	default: /* Enable, Disable, DeleteISDP */
+		smsr_soap_add(&b, root, "Iccid", r->iccid);
+		break;
+	}
+	if (b.oom || b.rc) {
+		int rc = b.oom ? -ENOMEM : b.rc;
+		TALLOC_FREE(*holder);
+		return rc;
+	}
+	*body = root;
+	return 0;
+}
+
+int smsr_es_build_request(void *ctx, const struct smsr_soap_entity *self, const char *to, const char *reply_to,
+			  const struct smsr_es_req *r, uint8_t **out, size_t *out_len, char **message_id)
+{
+	void *holder;
+	xmlNode *body;
+	int rc = smsr_es_request_body(NULL, r, &holder, &body);
+
+	if (rc)
+		return rc;
+	rc = smsr_soap_build_request_ex(ctx, self, to, reply_to, smsr_es_func_desc(r->func)->req_action, NULL,
+					r->transaction_id, body, out, out_len, message_id);
+	talloc_free(holder);
+	return rc;
+}
+
+int smsr_es_result_decode(void *ctx, const struct smsr_soap_msg *m, enum smsr_es_func f, struct smsr_es_result_in *out,
+			  char *err, size_t cap)
+{
+	const struct smsr_es_func_desc *d = smsr_es_func_desc(f);
+	struct smsr_soap_field_err fe = {0};
+	struct smsr_soap_cur c, sc;
+	const xmlNode *n, *st;
+	char *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!d || !d->resp_elem || !m->body || strcmp(m->body_name, d->resp_elem) || !m->body_ns ||
+	    strcmp(m->body_ns, SMSR_NS_RPS)) {
+		snprintf(err, cap, "expected %s, got %s", d ? d->resp_elem : "?", m->body_name ? m->body_name : "nothing");
+		return -EBADMSG;
+	}
+	if (smsr_soap_cur_init(&c, ctx, m->body, SMSR_NS_RPS, &fe))
+		goto malformed;
+	smsr_soap_cur_opt(&c, "ProcessingStart");
+	smsr_soap_cur_opt(&c, "ProcessingEnd");
+	smsr_soap_cur_opt(&c, "AcceptableValidityPeriod");
+	n = smsr_soap_cur_req(&c, "FunctionExecutionStatus");
+	if (!n || smsr_soap_cur_init(&sc, ctx, n, SMSR_NS_RPS, &fe))
+		goto malformed;
+	st = smsr_soap_cur_req(&sc, "Status");
+	if (!st || (rc = smsr_soap_get_enum(&sc, st, (const char *const[]){s_exec_status[0], s_exec_status[1],
+										  s_exec_status[2], s_exec_status[3],
+										  NULL})) < 0)
+		goto malformed;
+	out->status = (enum smsr_exec_status)rc;
+	if ((n = smsr_soap_cur_opt(&sc, "StatusCodeData"))) {
+		struct smsr_soap_cur dc;
+		if (smsr_soap_cur_init(&dc, ctx, n, SMSR_NS_RPS, &fe))
+			goto malformed;
+		if ((n = smsr_soap_cur_req(&dc, "Subject")) && (s = smsr_soap_text(&dc, n, false)))
+			snprintf(out->subject, sizeof(out->subject), "%s", s);
+		if ((n = smsr_soap_cur_req(&dc, "Reason")) && (s = smsr_soap_text(&dc, n, false)))
+			snprintf(out->reason, sizeof(out->reason), "%s", s);
+		if ((n = smsr_soap_cur_opt(&dc, "SubjectIdentifier")))
+			smsr_soap_text(&dc, n, false);
+		if ((n = smsr_soap_cur_opt(&dc, "Message")) && (s = smsr_soap_text(&dc, n, false)))
+			snprintf(out->message, sizeof(out->message), "%s", s);
+	}
+	if (fe.set)
+		goto malformed;
+	switch (f) {
+	case SMSR_ES3_GET_EIS:
+	case SMSR_ES3_AUDIT_EIS:
+		if ((n = smsr_soap_cur_opt(&c, "Eis"))) {
+			struct smsr_eis_xml_in in = {0};
+			if (smsr_eis_xml_decode(ctx, (xmlNode *)n, &in, &out->eis, &fe) < 0)
+				goto malformed;
+		}
+		break;
+	case SMSR_ES3_CREATE_ISDP:
+		n = smsr_soap_cur_req(&c, "Isd-p-aid");
+		rc = n ? smsr_soap_get_hex(&c, n, out->isdp_aid, 5, sizeof(out->isdp_aid)) : -EBADMSG;
+		if (rc < 0)
+			goto malformed;
+		out->isdp_aid_len = (size_t)rc;
+		/* fall through */
+	case SMSR_ES3_SEND_DATA:
+	case SMSR_ES3_ENABLE_PROFILE:
+	case SMSR_ES3_DISABLE_PROFILE:
+	case SMSR_ES3_DELETE_ISDP:
+		if ((n = smsr_soap_cur_opt(&c, "EuiccResponseData")) &&
+		    smsr_soap_get_hex_alloc(&c, n, &out->euicc_data, &out->euicc_len) < 0)
+			goto malformed;
+		break;
+	default:
+		break;
+	}
+	if (fe.set || smsr_soap_cur_end(&c) < 0)
+		goto malformed;
+	return 0;
+malformed:
+	snprintf(err, cap, "%s: %s %s", d->resp_elem, fe.set ? fe.path : "", fe.set ? fe.msg : "malformed");
+	return -EBADMSG;
+}

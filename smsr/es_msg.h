@@ -247,3 +247,32 @@ int smsr_es_build_notification(void *ctx, const struct smsr_soap_entity *self, c
  *  function's response with FAILED. msg may be NULL. *http_status: 400/500 for faults, 200 for a response. */
 int smsr_es_build_error_reply(void *ctx, const struct smsr_soap_entity *self, const struct smsr_soap_msg *msg, int rc,
 			      const struct smsr_es_error *err, uint8_t **out, size_t *out_len, int *http_status);
+
+/*
+ * The requester's side (smdpd): ES3 requests out, their responses and callbacks in.
+ */
+
+/*! The request element of r->func (an ES3 function) from r's fields: FunctionCallIdentifier, ValidityPeriod, Eid
+ *  and the function's own (Iccid, Mno-id, RequiredMemory, MoreToDo, Sd-aid, Data, ProfileType,
+ *  SubscriptionAddress, pol2), in XSD order. */
+int smsr_es_request_body(void *ctx, const struct smsr_es_req *r, void **holder, xmlNode **body);
+
+/*! The whole request envelope (Action = the function's request action, ReplyTo = reply_to when not NULL). */
+int smsr_es_build_request(void *ctx, const struct smsr_soap_entity *self, const char *to, const char *reply_to,
+			  const struct smsr_es_req *r, uint8_t **out, size_t *out_len, char **message_id);
+
+/*! A received response or callback of an ES3 function. */
+struct smsr_es_result_in {
+	enum smsr_exec_status status;
+	char subject[16], reason[16];	/*!< StatusCodeData ("" when absent) */
+	char message[200];
+	uint8_t isdp_aid[SMSR_AID_MAX];	/*!< CreateISDP */
+	size_t isdp_aid_len;
+	uint8_t *euicc_data;		/*!< EuiccResponseData (talloc, NULL when absent) */
+	size_t euicc_len;
+	struct smsr_eis *eis;		/*!< GetEIS / AuditEIS (NULL when absent) */
+};
+
+/*! Decode the response element of f in m (strict XSD order). 0 or -EBADMSG with the reason in err. */
+int smsr_es_result_decode(void *ctx, const struct smsr_soap_msg *m, enum smsr_es_func f, struct smsr_es_result_in *out,
+			  char *err, size_t cap);

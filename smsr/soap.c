@@ -1000,12 +1000,27 @@ int smsr_soap_build_request(void *ctx, const struct smsr_soap_entity *self, cons
 			    const char *relates_to, const char *transaction_id, xmlNode *body, uint8_t **out,
 			    size_t *out_len, char **message_id)
 {
+	return smsr_soap_build_request_ex(ctx, self, to, NULL, action, relates_to, transaction_id, body, out, out_len,
+					  message_id);
+}
+
+int smsr_soap_build_request_ex(void *ctx, const struct smsr_soap_entity *self, const char *to, const char *reply_to,
+			       const char *action, const char *relates_to, const char *transaction_id, xmlNode *body,
+			       uint8_t **out, size_t *out_len, char **message_id)
+{
 	struct s_env e;
 	int rc;
 
 	rc = s_env_new(&e, self, to, action, relates_to, transaction_id);
 	if (rc)
 		return rc;
+	if (reply_to) {
+		s_env_epr(&e, "ReplyTo", reply_to);
+		if (e.oom) {
+			s_env_free(&e);
+			return -ENOMEM;
+		}
+	}
 	rc = s_env_add_body(&e, body);
 	if (rc) {
 		s_env_free(&e);

@@ -133,6 +133,10 @@ int smsr_soap_build_response(void *ctx, const struct smsr_soap_entity *self, con
 int smsr_soap_build_request(void *ctx, const struct smsr_soap_entity *self, const char *to, const char *action,
 			    const char *relates_to, const char *transaction_id, xmlNode *body, uint8_t **out,
 			    size_t *out_len, char **message_id);
+/*! The same with a wsa:ReplyTo address (where the asynchronous result is wanted; NULL = none). */
+int smsr_soap_build_request_ex(void *ctx, const struct smsr_soap_entity *self, const char *to, const char *reply_to,
+			       const char *action, const char *relates_to, const char *transaction_id, xmlNode *body,
+			       uint8_t **out, size_t *out_len, char **message_id);
 
 /*! SOAP 1.2 fault codes (SOAP 1.2 Part 1 §5.4.6). */
 enum smsr_soap_fault_code {
