@@ -123,6 +123,55 @@ static const struct smsr_es_func_desc s_funcs[SMSR_ES_FUNC_COUNT] = {
 	[SMSR_ES3_DELETE_ISDP] = {SMSR_ES3_DELETE_ISDP, SMSR_ES_IF_ES3, "ES3-DeleteISDP", "ES3-DeleteISDPRequest",
 				  "ES3-DeleteISDPResponse", GSMA_ACTION "ES3/PlatformManagement/ES3-DeleteISDPRequest",
 				  GSMA_ACTION "ES3/PlatformManagementCallBack/ES3-DeleteISDP", SMSR_ES_ASYNC, NULL},
+	/* ES2 (ES2_SMDP.wsdl requests; results of async functions go back on ES2_MNO.wsdl's ...Response actions) */
+	[SMSR_ES2_GET_EIS] = {SMSR_ES2_GET_EIS, SMSR_ES_IF_ES2, "ES2-GetEIS", "ES2-GetEISRequest", "ES2-GetEISResponse",
+			      GSMA_ACTION "ES2/DataPreparation/ES2-GetEISRequest",
+			      GSMA_ACTION "ES2/DataPreparation/ES2-GetEISResponse", SMSR_ES_SYNC, NULL},
+	[SMSR_ES2_DOWNLOAD_PROFILE] = {SMSR_ES2_DOWNLOAD_PROFILE, SMSR_ES_IF_ES2, "ES2-DownloadProfile",
+				       "ES2-DownloadProfileRequest", "ES2-DownloadProfileResponse",
+				       GSMA_ACTION "ES2/ProfileManagement/ES2-DownloadProfile",
+				       GSMA_ACTION "ES2/PlatformManagement/ES2-DownloadProfileResponse", SMSR_ES_ASYNC,
+				       NULL},
+	[SMSR_ES2_UPDATE_POLICY_RULES] = {SMSR_ES2_UPDATE_POLICY_RULES, SMSR_ES_IF_ES2, "ES2-UpdatePolicyRules",
+					  "ES2-UpdatePolicyRulesRequest", "ES2-UpdatePolicyRulesResponse",
+					  GSMA_ACTION "ES2/ProfileManagement/ES2-UpdatePolicyRulesRequest",
+					  GSMA_ACTION "ES2/ProfileManagement/ES2-UpdatePolicyRulesResponse",
+					  SMSR_ES_SYNC, NULL},
+	[SMSR_ES2_UPDATE_SUBSCRIPTION_ADDRESS] =
+		{SMSR_ES2_UPDATE_SUBSCRIPTION_ADDRESS, SMSR_ES_IF_ES2, "ES2-UpdateSubscriptionAddress",
+		 "ES2-UpdateSubscriptionAddressRequest", "ES2-UpdateSubscriptionAddressResponse",
+		 GSMA_ACTION "ES2/ProfileManagement/ES2-UpdateSubscriptionAddressRequest",
+		 GSMA_ACTION "ES2/ProfileManagement/ES2-UpdateSubscriptionAddressResponse", SMSR_ES_SYNC, NULL},
+	[SMSR_ES2_ENABLE_PROFILE] = {SMSR_ES2_ENABLE_PROFILE, SMSR_ES_IF_ES2, "ES2-EnableProfile",
+				     "ES2-EnableProfileRequest", "ES2-EnableProfileResponse",
+				     GSMA_ACTION "ES2/PlatformManagement/ES2-EnableProfile",
+				     GSMA_ACTION "ES2/PlatformManagement/ES2-EnableProfileResponse", SMSR_ES_ASYNC, NULL},
+	[SMSR_ES2_DISABLE_PROFILE] = {SMSR_ES2_DISABLE_PROFILE, SMSR_ES_IF_ES2, "ES2-DisableProfile",
+				      "ES2-DisableProfileRequest", "ES2-DisableProfileResponse",
+				      GSMA_ACTION "ES2/PlatformManagement/ES2-DisableProfile",
+				      GSMA_ACTION "ES2/PlatformManagement/ES2-DisableProfileResponse", SMSR_ES_ASYNC,
+				      NULL},
+	[SMSR_ES2_DELETE_PROFILE] = {SMSR_ES2_DELETE_PROFILE, SMSR_ES_IF_ES2, "ES2-DeleteProfile",
+				     "ES2-DeleteProfileRequest", "ES2-DeleteProfileResponse",
+				     GSMA_ACTION "ES2/PlatformManagement/ES2-DeleteProfile",
+				     GSMA_ACTION "ES2/PlatformManagement/ES2-DeleteProfileResponse", SMSR_ES_ASYNC, NULL},
+	/* not in the WSDL; njiwa's action form (sgp02.md §2.3); the XSD spells this timestamp in lower camel case */
+	[SMSR_ES2_HANDLE_PROFILE_ENABLED] = {SMSR_ES2_HANDLE_PROFILE_ENABLED, SMSR_ES_IF_ES2,
+					     "ES2-HandleProfileEnabledNotification",
+					     "ES2-HandleProfileEnabledNotification", NULL,
+					     GSMA_ACTION "ES2/ProfileManagentCallBack/ES2-HandleProfileEnabledNotification",
+					     NULL, SMSR_ES_NOTIFICATION, "completionTimestamp"},
+	[SMSR_ES2_HANDLE_PROFILE_DISABLED] = {SMSR_ES2_HANDLE_PROFILE_DISABLED, SMSR_ES_IF_ES2,
+					      "ES2-HandleProfileDisabledNotification",
+					      "ES2-HandleProfileDisabledNotification", NULL,
+					      GSMA_ACTION
+					      "ES2/ProfileManagentCallBack/ES2-HandleProfileDisabledNotification",
+					      NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
+	[SMSR_ES2_HANDLE_PROFILE_DELETED] = {SMSR_ES2_HANDLE_PROFILE_DELETED, SMSR_ES_IF_ES2,
+					     "ES2-HandleProfileDeletedNotification",
+					     "ES2-HandleProfileDeletedNotification", NULL,
+					     GSMA_ACTION "ES2/ProfileManagentCallBack/ES2-HandleProfileDeletedNotification",
+					     NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
 };
 
 const struct smsr_es_func_desc *smsr_es_func_desc(enum smsr_es_func f)
@@ -322,6 +371,13 @@ static int s_dec_more_to_do(struct smsr_soap_cur *c, struct smsr_es_req *r)
 	return c->err->set ? -EBADMSG : 0;
 }
 
+static int s_dec_smsr_id(struct smsr_soap_cur *c, struct smsr_es_req *r, const char *elem)
+{
+	const xmlNode *n = smsr_soap_cur_req(c, elem);
+
+	return n && (r->smsr_id = smsr_soap_get_oid(c, n)) ? 0 : -EBADMSG;
+}
+
 static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const struct smsr_es_decode_opts *o)
 {
 	const xmlNode *n;
@@ -467,6 +523,57 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 	case SMSR_ES3_DISABLE_PROFILE:
 	case SMSR_ES3_DELETE_ISDP:
 		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
+			return -EBADMSG;
+		break;
+	/* ES2: the SM-SR id sits at a different place in each request (euicc.request.ES2.xsd) */
+	case SMSR_ES2_GET_EIS:
+		if (s_dec_eid(c, r) || s_dec_smsr_id(c, r, "Smsr-id"))
+			return -EBADMSG;
+		break;
+	case SMSR_ES2_DOWNLOAD_PROFILE:
+		if (s_dec_eid(c, r) || s_dec_smsr_id(c, r, "SmSr-id"))
+			return -EBADMSG;
+		if ((n = smsr_soap_cur_opt(c, "ProfileType"))) {
+			if (!(r->profile_type = smsr_soap_text(c, n, false)))
+				return -EBADMSG;
+			if (strlen(r->profile_type) > PROFILE_TYPE_MAX)
+				return smsr_soap_field_fail(c->err, n, NULL, false, "ProfileType longer than %d",
+							    PROFILE_TYPE_MAX);
+		}
+		if ((n = smsr_soap_cur_opt(c, "Iccid")) && smsr_soap_get_iccid(c, n, r->iccid, sizeof(r->iccid)))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, "EnableProfile");
+		if (!n || smsr_soap_get_bool(c, n, &r->enable_profile))
+			return -EBADMSG;
+		if (c->err->set)
+			return -EBADMSG;
+		break;
+	case SMSR_ES2_UPDATE_POLICY_RULES:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r) || s_dec_smsr_id(c, r, "Smsr-id"))
+			return -EBADMSG;
+		if ((n = smsr_soap_cur_opt(c, "pol2"))) {
+			if (smsr_eis_xml_pol2_decode(r, n, &r->pol2, &r->n_pol2, c->err))
+				return -EBADMSG;
+			r->has_pol2 = true;
+		}
+		if (c->err->set)
+			return -EBADMSG;
+		break;
+	case SMSR_ES2_UPDATE_SUBSCRIPTION_ADDRESS:
+		if (s_dec_eid(c, r) || s_dec_smsr_id(c, r, "Smsr-id") || s_dec_iccid(c, r))
+			return -EBADMSG;
+		n = smsr_soap_cur_req(c, "newSubscriptionAddress");
+		if (!n || smsr_eis_xml_subaddr_decode(r, n, r->imsi, r->msisdn, c->err))
+			return -EBADMSG;
+		break;
+	case SMSR_ES2_ENABLE_PROFILE:
+	case SMSR_ES2_DISABLE_PROFILE:
+		if (s_dec_eid(c, r) || s_dec_smsr_id(c, r, r->func == SMSR_ES2_ENABLE_PROFILE ? "SmSr-id" : "Smsr-id") ||
+		    s_dec_iccid(c, r))
+			return -EBADMSG;
+		break;
+	case SMSR_ES2_DELETE_PROFILE:
+		if (s_dec_eid(c, r) || s_dec_iccid(c, r) || s_dec_smsr_id(c, r, "Smsr-id"))
 			return -EBADMSG;
 		break;
 	default:
@@ -656,8 +763,13 @@ int smsr_es_response_body(void *ctx, enum smsr_es_func f, const struct smsr_es_r
 		break;
 	case SMSR_ES3_GET_EIS:
 	case SMSR_ES3_AUDIT_EIS:
+	case SMSR_ES2_GET_EIS:
 		if (r->eis)
 			rc = smsr_eis_xml_encode(&b, root, "Eis", r->eis, &r->eis_opts, err_text, err_cap);
+		break;
+	case SMSR_ES2_DOWNLOAD_PROFILE:
+		if (r->iccid)
+			smsr_soap_add(&b, root, "Iccid", r->iccid);
 		break;
 	case SMSR_ES3_CREATE_ISDP:
 		/* Isd-p-aid is mandatory in the response, also when the function failed (the AID that was
@@ -872,9 +984,9 @@ int smsr_es_request_body(void *ctx, const struct smsr_es_req *r, void **holder, 
 			smsr_eis_xml_pol2_encode(&b, root, "pol2", r->pol2, r->n_pol2);
 		break;
 	case SMSR_ES3_UPDATE_POLICY_RULES:
+		/* pol2 is mandatory here (an empty rule list clears POL2) */
 		smsr_soap_add(&b, root, "Iccid", r->iccid);
-		if (r->has_pol2)
-			smsr_eis_xml_pol2_encode(&b, root, "pol2", r->pol2, r->n_pol2);
+		smsr_eis_xml_pol2_encode(&b, root, "pol2", r->pol2, r->n_pol2);
 		break;
 	case SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS:
 		smsr_soap_add(&b, root, "Iccid", r->iccid);

@@ -29,6 +29,7 @@ enum smsr_es_if {
 	SMSR_ES_IF_ES1 = 1,
 	SMSR_ES_IF_ES4 = 2,
 	SMSR_ES_IF_ES3 = 4, /*!< SM-DP -> SM-SR (ES3_SMSR.wsdl); served only where asked for */
+	SMSR_ES_IF_ES2 = 8, /*!< MNO -> SM-DP (ES2_SMDP.wsdl), served by smdpd */
 };
 
 /*! Message exchange pattern (sgp02.md §5.4). */
@@ -64,6 +65,17 @@ enum smsr_es_func {
 	SMSR_ES3_ENABLE_PROFILE,
 	SMSR_ES3_DISABLE_PROFILE,
 	SMSR_ES3_DELETE_ISDP,
+	/* ES2, MNO -> SM-DP (sgp02.md §2.3), and the SM-DP's notifications to the MNO */
+	SMSR_ES2_GET_EIS,
+	SMSR_ES2_DOWNLOAD_PROFILE,
+	SMSR_ES2_UPDATE_POLICY_RULES,
+	SMSR_ES2_UPDATE_SUBSCRIPTION_ADDRESS,
+	SMSR_ES2_ENABLE_PROFILE,
+	SMSR_ES2_DISABLE_PROFILE,
+	SMSR_ES2_DELETE_PROFILE,
+	SMSR_ES2_HANDLE_PROFILE_ENABLED,
+	SMSR_ES2_HANDLE_PROFILE_DISABLED,
+	SMSR_ES2_HANDLE_PROFILE_DELETED,
 	SMSR_ES_FUNC_COUNT
 };
 
@@ -157,7 +169,8 @@ struct smsr_es_req {
 	size_t data_len;
 	char *profile_type;		/*!< ProfileDownloadCompleted: ProfileType (NULL when absent) */
 	bool has_subscription_address;	/*!< ProfileDownloadCompleted: SubscriptionAddress (imsi/msisdn) */
-	bool has_pol2;			/*!< ProfileDownloadCompleted: pol2 present (pol2/n_pol2) */
+	bool has_pol2;			/*!< ProfileDownloadCompleted, ES2 UpdatePolicyRules: pol2 present */
+	bool enable_profile;		/*!< ES2 DownloadProfile: EnableProfile */
 	struct smsr_eis *eis;		/*!< RegisterEIS: the EIS (keys wrapped by the import callback) */
 	/* envelope, copied for the asynchronous answer */
 	char *message_id;
@@ -206,6 +219,7 @@ struct smsr_es_result {
 	size_t isdp_aid_len;
 	size_t euicc_len;
 	const struct smsr_eis *eis;	/*!< GetEIS / AuditEIS on success: the Eis element (NULL = absent) */
+	const char *iccid;		/*!< ES2-DownloadProfile: Iccid of the downloaded profile (NULL = absent) */
 	struct smsr_eis_xml_opts eis_opts;	/*!< view of that EIS (normally SMSR_EIS_VIEW_MNO) */
 };
 

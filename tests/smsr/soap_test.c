@@ -418,14 +418,19 @@ static void test_table(void)
 		const struct smsr_es_func_desc *d = smsr_es_func_desc(i);
 		CHECK(d && d->func == i && d->name && d->req_elem && d->req_action, "table row %u", i);
 		if (d->mep == SMSR_ES_NOTIFICATION) {
-			CHECK(!d->resp_elem && d->timestamp_elem && !strcmp(d->timestamp_elem, "CompletionTimestamp"),
+			/* the ES2 XSD spells one of them "completionTimestamp" */
+			CHECK(!d->resp_elem && d->timestamp_elem &&
+				      !strcmp(d->timestamp_elem, d->func == SMSR_ES2_HANDLE_PROFILE_ENABLED
+									 ? "completionTimestamp"
+									 : "CompletionTimestamp"),
 			      "%s: notification row", d->name);
 			CHECK(smsr_es_func_by_elem(d->req_elem) == NULL, "%s: never received", d->name);
 		} else {
-			/* 0 = the default endpoint (ES1 + ES4): ES3 rows are found only where ES3 is served */
+			/* 0 = the default endpoint (ES1 + ES4): ES3 and ES2 rows are found only where they are served */
 			CHECK(d->resp_elem && d->resp_action && smsr_es_func_by_elem(d->req_elem) == d &&
 				      smsr_es_func_by_action(d->req_action, d->iface) == d &&
-				      (smsr_es_func_by_action(d->req_action, 0) == d) == (d->iface != SMSR_ES_IF_ES3),
+				      (smsr_es_func_by_action(d->req_action, 0) == d) ==
+					      (d->iface == SMSR_ES_IF_ES1 || d->iface == SMSR_ES_IF_ES4),
 			      "%s: request row", d->name);
 		}
 	}
@@ -577,6 +582,84 @@ static void test_responses(void)
 }
 
 /*
+ * 3c. ES2 (MNO -> SM-DP): requests decode only where ES2 is served, validate, and the responses, callbacks and
+ *     notifications smdpd sends validate
+ */
+
+static void test_es2(void)
+{
+	static const struct {
+		const char *file;
+		enum smsr_es_func f;
+	} t[] = {
+		{"es2_download_profile.xml", SMSR_ES2_DOWNLOAD_PROFILE},
+		{"es2_delete_profile.xml", SMSR_ES2_DELETE_PROFILE},
+		{"es2_get_eis.xml", SMSR_ES2_GET_EIS},
+	};
+	static const struct smsr_es_decode_opts es2 = {.interfaces = SMSR_ES_IF_ES2};
+	void *ctx = talloc_new(NULL);
+	unsigned i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const struct smsr_es_func_desc *d = smsr_es_func_desc(t[i].f);
+		struct smsr_es_result res = {.status = SMSR_EXEC_SUCCESS, .iccid = "8949000000000000027"};
+		struct smsr_soap_msg *m;
+		struct smsr_es_error err;
+		struct smsr_es_req *r;
+		uint8_t *out;
+		size_t len;
+		char *x = s_read(ctx, t[i].file, &len), what[128];
+		int rc;
+
+		rc = smsr_es_receive(ctx, x, len, NULL, &s_opts, &m, &r, &err);
+		CHECK(rc == -SMSR_SOAP_E_ACTION_UNKNOWN, "%s on an ES4 endpoint: rc %d", t[i].file, rc);
+		rc = smsr_es_receive(ctx, x, len, NULL, &es2, &m, &r, &err);
+		CHECK(rc == 0, "%s: rc %d (%s)", t[i].file, rc, err.soap.text);
+		if (rc)
+			continue;
+		CHECK_VALID_DOC(m->doc, t[i].file);
+		CHECK(r->func == t[i].f && r->smsr_id && !strcmp(r->smsr_id, "1.3.6.1.4.1.99900"), "%s: Smsr-id",
+		      t[i].file);
+		if (t[i].f == SMSR_ES2_DOWNLOAD_PROFILE)
+			CHECK(r->enable_profile && r->profile_type && !strcmp(r->profile_type, "M2M-16K") && !r->iccid[0],
+			      "DownloadProfile fields");
+		if (t[i].f == SMSR_ES2_DELETE_PROFILE)
+			CHECK(!strcmp(r->iccid, "8949000000000000027"), "DeleteProfile: Iccid before Smsr-id");
+		snprintf(what, sizeof(what), "%s response", d->name);
+		rc = smsr_es_build_response(ctx, &s_self, m, t[i].f, &res, &out, &len);
+		CHECK(rc == 0, "%s: rc %d", what, rc);
+		if (!rc)
+			s_check_response(ctx, out, len, d, m->message_id, &res, what);
+		if (d->mep == SMSR_ES_ASYNC) {
+			snprintf(what, sizeof(what), "%s callback", d->name);
+			rc = smsr_es_build_callback(ctx, &s_self, r, "https://unused.example", &res, &out, &len, NULL);
+			CHECK(rc == 0, "%s: rc %d", what, rc);
+			if (!rc) {
+				s_check_response(ctx, out, len, d, r->message_id, &res, what);
+				if (t[i].f == SMSR_ES2_DOWNLOAD_PROFILE)
+					CHECK(memmem(out, len, "8949000000000000027</rps:Iccid>", 31) != NULL,
+					      "DownloadProfile callback carries the Iccid");
+			}
+		}
+	}
+	for (i = SMSR_ES2_HANDLE_PROFILE_ENABLED; i <= SMSR_ES2_HANDLE_PROFILE_DELETED; i++) {
+		static const uint8_t eid[16] = {0x89, 0x00, 0x10, 0x12, 0x01, 0x23, 0x41, 0x23,
+						0x40, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0x24};
+		struct smsr_es_notif n = {.func = i, .eid = eid, .iccid = "8949000000000000027",
+					  .completion_timestamp = "2026-11-22T10:00:00Z"};
+		struct smsr_soap_msg *m;
+		uint8_t *out;
+		size_t len;
+		int rc = smsr_es_build_notification(ctx, &s_self, "https://mno1.example/es2", &n, &out, &len, NULL);
+
+		CHECK(rc == 0, "%s: rc %d", smsr_es_func_desc(i)->name, rc);
+		if (!rc && smsr_soap_parse(ctx, out, len, NULL, &m, NULL) == 0)
+			CHECK_VALID_DOC(m->doc, smsr_es_func_desc(i)->name);
+	}
+	talloc_free(ctx);
+}
+
+/*
  * 3b. ES3 (SM-DP -> SM-SR): every request of an SM-DP decodes (only where ES3 is served), validates, and every
  *     response or callback we would send validates
  */
@@ -674,6 +757,36 @@ static void test_es3(void)
 			CHECK(rc == 0, "%s: rc %d", what, rc);
 			if (!rc)
 				s_check_response(ctx, out, len, d, r->message_id, &res, what);
+		}
+		/* the SM-DP side: the same request re-encoded decodes to the same fields, and the result decodes */
+		{
+			struct smsr_es_req *r2;
+			struct smsr_soap_msg *m2;
+			struct smsr_es_result_in in;
+			char why[256];
+
+			rc = smsr_es_build_request(ctx, &s_self, "https://smsr.example", "zmq:smdp1", r, &out, &len, NULL);
+			CHECK(rc == 0, "%s: request re-encoded: rc %d", d->name, rc);
+			rc = rc ? rc : smsr_es_receive(ctx, out, len, NULL, &es3, &m2, &r2, &err);
+			CHECK(rc == 0, "%s: re-encoded request decodes: rc %d (%s)", d->name, rc, rc ? err.soap.text : "");
+			if (!rc) {
+				CHECK_VALID_DOC(m2->doc, "re-encoded request");
+				CHECK(r2->func == r->func && !memcmp(r2->eid, r->eid, 16) && !strcmp(r2->iccid, r->iccid) &&
+					      r2->data_len == r->data_len && r2->required_memory == r->required_memory &&
+					      r2->n_pol2 == r->n_pol2 && !strcmp(r2->imsi, r->imsi) &&
+					      !strcmp(r2->function_call_id, r->function_call_id) &&
+					      m2->reply_to && !strcmp(m2->reply_to, "zmq:smdp1"),
+				      "%s: round trip", d->name);
+			}
+			rc = smsr_es_build_response(ctx, &s_self, m, t[i].f, &res, &out, &len);
+			rc = rc ? rc : smsr_soap_parse(ctx, out, len, NULL, &m2, NULL);
+			rc = rc ? rc : smsr_es_result_decode(ctx, m2, t[i].f, &in, why, sizeof(why));
+			CHECK(rc == 0 && in.status == SMSR_EXEC_SUCCESS, "%s: result decodes: %s", d->name, rc ? why : "");
+			if (!rc && (t[i].f == SMSR_ES3_CREATE_ISDP || t[i].f == SMSR_ES3_SEND_DATA))
+				CHECK(in.euicc_len == sizeof(rsp) && !memcmp(in.euicc_data, rsp, sizeof(rsp)) &&
+					      (t[i].f != SMSR_ES3_CREATE_ISDP ||
+					       (in.isdp_aid_len == 16 && !memcmp(in.isdp_aid, isdp, 16))),
+				      "%s: EuiccResponseData / Isd-p-aid decoded", d->name);
 		}
 		if (t[i].f == SMSR_ES3_CREATE_ISDP) {
 			res.isdp_aid = NULL;
@@ -1377,6 +1490,7 @@ int main(int argc, char **argv)
 	test_requests();
 	test_responses();
 	test_es3();
+	test_es2();
 	test_notifications();
 	test_eis();
 	test_views();
