@@ -115,6 +115,14 @@ static void peer_identity(void *ctx, struct evhttp_request *req, struct smsr_htt
 	X509_free(cert);
 }
 
+/* the client went away before a deferred reply: the request is gone with its connection */
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+	struct smsr_https_req *r = arg;
+
+	r->ev = NULL;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct smsr_https *s = arg;
@@ -181,6 +189,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	if (s->ssl)
 		peer_identity(r, req, r);
+	/* a handler may answer later (an ES2 function relayed over ES3): until then, a closed connection only
+	 * marks the request dead */
+	if (conn)
+		evhttp_connection_set_closecb(conn, on_conn_close, r);
 	s->handler(r, s->data);
 }
 
@@ -277,8 +289,19 @@ const char *smsr_https_header(const struct smsr_https_req *r, const char *name)
 void smsr_https_reply(struct smsr_https_req *r, int code, const char *content_type, const void *body, size_t len,
 		      const char *const *headers)
 {
-	struct evkeyvalq *oh = evhttp_request_get_output_headers(r->ev);
-	struct evbuffer *buf = evbuffer_new();
+	struct evkeyvalq *oh;
+	struct evbuffer *buf;
+	struct evhttp_connection *conn;
+
+	if (!r->ev) {
+		talloc_free(r);
+		return;
+	}
+	conn = evhttp_request_get_connection(r->ev);
+	if (conn)
+		evhttp_connection_set_closecb(conn, NULL, NULL);
+	oh = evhttp_request_get_output_headers(r->ev);
+	buf = evbuffer_new();
 
 	if (content_type)
 		evhttp_add_header(oh, "Content-Type", content_type);
