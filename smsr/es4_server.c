@@ -57,9 +57,27 @@ int smsr_es4_new(void *ctx, struct smsrd *d, struct ota_key *transport_key, stru
 	return 0;
 }
 
-static void reply(struct smsr_https_req *r, int code, const uint8_t *body, size_t len)
+/* where the answer of one request goes: the HTTPS request, or the ES3 ZeroMQ link */
+struct s_out {
+	void *ctx; /* talloc context living until the answer */
+	smsr_es4_reply_cb fn;
+	void *data;
+	const char *peer; /* for log lines */
+};
+
+static void reply(struct s_out *o, int code, const uint8_t *body, size_t len)
 {
-	smsr_https_reply(r, code, soap_ct, body, len, NULL);
+	o->fn(o->data, code, body, len);
+}
+
+static void http_reply(void *data, int code, const uint8_t *body, size_t len)
+{
+	struct smsr_https_req *r = data;
+
+	if (code >= 400 && (!len || body[0] != '<'))
+		smsr_https_reply(r, code, "text/plain", body, len, NULL);
+	else
+		smsr_https_reply(r, code, len ? soap_ct : NULL, body, len, NULL);
 }
 
 static void now_str(char *out, size_t cap)
@@ -68,7 +86,7 @@ static void now_str(char *out, size_t cap)
 }
 
 /* answer req with a result (sync response) */
-static void respond(struct smsr_es4 *e, struct smsr_https_req *r, const struct smsr_soap_msg *msg,
+static void respond(struct smsr_es4 *e, struct s_out *r, const struct smsr_soap_msg *msg,
 		    const struct smsr_es_req *req, struct smsr_es_result *res, const char *requester)
 {
 	uint8_t *out;
@@ -79,11 +97,11 @@ static void respond(struct smsr_es4 *e, struct smsr_https_req *r, const struct s
 	now_str(t, sizeof(t));
 	if (!res->processing_end)
 		res->processing_end = t;
-	rc = smsr_es_build_response(r, &e->self, msg, req->func, res, &out, &len);
+	rc = smsr_es_build_response(r->ctx, &e->self, msg, req->func, res, &out, &len);
 	if (rc < 0) {
 		LOG_TXN(req->function_call_id, DSOAP, LOGL_ERROR, "%s: cannot build the response: %s", req->desc->name,
 			proto_strerror(rc));
-		smsr_https_reply(r, 500, "text/plain", "internal error\n", 15, NULL);
+		reply(r, 500, (const uint8_t *)"internal error\n", 15);
 		return;
 	}
 	if (res->code != SMSR_SC_NONE)
@@ -215,7 +233,7 @@ static void es3_profile_update(struct smsr_es4 *e, void *ctx, const struct smsr_
 		smsr_es_result_fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 }
 
-static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const struct smsr_soap_msg *msg,
+static void handle_sync(struct smsr_es4 *e, struct s_out *r, const struct smsr_soap_msg *msg,
 			struct smsr_es_req *req, const struct smsr_cfg_requester *who)
 {
 	struct smsr_es_result res = {.status = SMSR_EXEC_SUCCESS, .code = SMSR_SC_NONE};
@@ -248,7 +266,7 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 				req->eis->n_profiles);
 		break;
 	case SMSR_ES4_GET_EIS:
-		eis = eis_for_mno(e, r, req, who->entity_id, &res);
+		eis = eis_for_mno(e, r->ctx, req, who->entity_id, &res);
 		if (eis) {
 			res.eis = eis;
 			res.eis_opts.view = SMSR_EIS_VIEW_MNO;
@@ -256,7 +274,7 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 		}
 		break;
 	case SMSR_ES4_UPDATE_POLICY_RULES:
-		eis = eis_for_mno(e, r, req, who->entity_id, &res);
+		eis = eis_for_mno(e, r->ctx, req, who->entity_id, &res);
 		if (!eis || !(p = profile_for_mno(eis, req, who->entity_id, &res)))
 			break;
 		p->pol2 = talloc_steal(eis, req->pol2);
@@ -266,7 +284,7 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 			smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 		break;
 	case SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS:
-		eis = eis_for_mno(e, r, req, who->entity_id, &res);
+		eis = eis_for_mno(e, r->ctx, req, who->entity_id, &res);
 		if (!eis || !(p = profile_for_mno(eis, req, who->entity_id, &res)))
 			break;
 		snprintf(p->imsi, sizeof(p->imsi), "%s", req->imsi);
@@ -281,7 +299,7 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 			smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 		break;
 	case SMSR_ES3_GET_EIS:
-		rc = smsr_db_eis_get(e->d->db, NULL, r, req->eid, &eis);
+		rc = smsr_db_eis_get(e->d->db, NULL, r->ctx, req->eid, &eis);
 		if (rc == -ENOENT) {
 			smsr_es_result_fail(&res, SMSR_SC_EID_UNKNOWN, NULL, "unknown EID");
 		} else if (rc < 0) {
@@ -296,7 +314,7 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 	case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
 	case SMSR_ES3_UPDATE_POLICY_RULES:
 	case SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS:
-		es3_profile_update(e, r, req, who, &res);
+		es3_profile_update(e, r->ctx, req, who, &res);
 		break;
 	case SMSR_ES4_ENABLE_PROFILE:
 	case SMSR_ES4_DISABLE_PROFILE:
@@ -313,7 +331,7 @@ static void handle_sync(struct smsr_es4 *e, struct smsr_https_req *r, const stru
 		if (rc == 0) {
 			LOG_TXN(req->function_call_id, DSOAP, LOGL_INFO, "%s from %s: accepted (202)", req->desc->name,
 				who->entity_id);
-			smsr_https_reply(r, 202, NULL, "", 0, NULL);
+			reply(r, 202, (const uint8_t *)"", 0);
 			return;
 		}
 		if (rc != -EPERM)
@@ -384,16 +402,56 @@ static void serve_wsdl(struct smsr_es4 *e, struct smsr_https_req *r)
 	smsr_https_reply(r, 200, wsdl ? "application/wsdl+xml" : "application/xml", buf, n, NULL);
 }
 
-void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
+/* decode, authenticate (who: NULL = unknown requester), check and run one request; the answer goes to o */
+static void handle(struct smsr_es4 *e, struct s_out *o, const struct smsr_cfg_requester *who, const uint8_t *body,
+		   size_t body_len)
 {
-	const struct smsr_cfg_requester *who;
-	struct smsr_es_decode_opts o = {0};
+	struct smsr_es_decode_opts opts = {0};
 	struct smsr_soap_msg *msg = NULL;
 	struct smsr_es_req *req = NULL;
 	struct smsr_es_error err;
 	uint8_t *out;
 	size_t len;
 	int rc, http;
+
+	opts.interfaces = !who			       ? SMSR_ES_IF_ES4
+			  : !strcmp(who->role, "eum")  ? SMSR_ES_IF_ES1
+			  : !strcmp(who->role, "smdp") ? SMSR_ES_IF_ES3
+						       : SMSR_ES_IF_ES4;
+	opts.eis_in.key_import = smsr_es1_key_import;
+	opts.eis_in.key_data = &e->keys;
+	opts.eis_in.lim = &e->lim;
+	rc = smsr_es_receive(o->ctx, body, body_len, &e->lim, &opts, &msg, &req, &err);
+	if (rc < 0) {
+		LOGP(DSOAP, LOGL_NOTICE, "request from %s (%s) rejected: %s", o->peer,
+		     who ? who->entity_id : "unknown requester", err.soap.text);
+		if (smsr_es_build_error_reply(o->ctx, &e->self, msg, rc, &err, &out, &len, &http) == 0)
+			reply(o, http, out, len);
+		else
+			reply(o, 400, (const uint8_t *)"bad request\n", 12);
+		return;
+	}
+	if (!who) {
+		struct smsr_es_result res = {.status = SMSR_EXEC_FAILED,
+					     .code = SMSR_SC_REQUESTER_UNKNOWN,
+					     .message = "client certificate not configured as a requester"};
+		LOGP(DSOAP, LOGL_NOTICE, "%s from unknown requester %s", req->desc->name, o->peer);
+		respond(e, o, msg, req, &res, "unknown");
+		return;
+	}
+	if (req->from_entity_id && strcmp(req->from_entity_id, who->entity_id)) {
+		struct smsr_es_result res = {.status = SMSR_EXEC_FAILED,
+					     .code = SMSR_SC_REQUESTER_NOT_ALLOWED,
+					     .message = "wsa:From EntityId does not match the authenticated requester"};
+		respond(e, o, msg, req, &res, who->entity_id);
+		return;
+	}
+	handle_sync(e, o, msg, req, who);
+}
+
+void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
+{
+	struct s_out o = {.ctx = r, .fn = http_reply, .data = r};
 
 	if (!strcmp(r->method, "GET")) {
 		serve_wsdl(e, r);
@@ -403,39 +461,16 @@ void smsr_es4_handle(struct smsr_es4 *e, struct smsr_https_req *r)
 		smsr_https_reply(r, 405, "text/plain", "POST only\n", 10, (const char *const[]){"Allow", "POST", NULL});
 		return;
 	}
-	who = smsr_config_requester_by_tls(&e->d->cfg, r->peer_subject, r->peer_fingerprint);
-	o.interfaces = !who			    ? SMSR_ES_IF_ES4
-		       : !strcmp(who->role, "eum")  ? SMSR_ES_IF_ES1
-		       : !strcmp(who->role, "smdp") ? SMSR_ES_IF_ES3
-						    : SMSR_ES_IF_ES4;
-	o.eis_in.key_import = smsr_es1_key_import;
-	o.eis_in.key_data = &e->keys;
-	o.eis_in.lim = &e->lim;
-	rc = smsr_es_receive(r, r->body, r->body_len, &e->lim, &o, &msg, &req, &err);
-	if (rc < 0) {
-		LOGP(DSOAP, LOGL_NOTICE, "request from %s (%s) rejected: %s", r->peer_addr,
-		     who ? who->entity_id : "unknown requester", err.soap.text);
-		if (smsr_es_build_error_reply(r, &e->self, msg, rc, &err, &out, &len, &http) == 0)
-			reply(r, http, out, len);
-		else
-			smsr_https_reply(r, 400, "text/plain", "bad request\n", 12, NULL);
-		return;
-	}
-	if (!who) {
-		struct smsr_es_result res = {.status = SMSR_EXEC_FAILED,
-					     .code = SMSR_SC_REQUESTER_UNKNOWN,
-					     .message = "client certificate not configured as a requester"};
-		LOGP(DSOAP, LOGL_NOTICE, "%s from unknown requester %s (%s)", req->desc->name, r->peer_addr,
-		     r->peer_subject ? r->peer_subject : "no certificate");
-		respond(e, r, msg, req, &res, "unknown");
-		return;
-	}
-	if (req->from_entity_id && strcmp(req->from_entity_id, who->entity_id)) {
-		struct smsr_es_result res = {.status = SMSR_EXEC_FAILED,
-					     .code = SMSR_SC_REQUESTER_NOT_ALLOWED,
-					     .message = "wsa:From EntityId does not match the client certificate"};
-		respond(e, r, msg, req, &res, who->entity_id);
-		return;
-	}
-	handle_sync(e, r, msg, req, who);
+	o.peer = r->peer_subject ? talloc_asprintf(r, "%s (%s)", r->peer_addr, r->peer_subject) : r->peer_addr;
+	handle(e, &o, smsr_config_requester_by_tls(&e->d->cfg, r->peer_subject, r->peer_fingerprint), r->body,
+	       r->body_len);
+}
+
+void smsr_es4_handle_msg(struct smsr_es4 *e, const struct smsr_cfg_requester *who, const char *peer,
+			 const uint8_t *body, size_t len, smsr_es4_reply_cb fn, void *data)
+{
+	struct s_out o = {.ctx = talloc_new(NULL), .fn = fn, .data = data, .peer = peer};
+
+	handle(e, &o, who, body, len);
+	talloc_free(o.ctx);
 }

@@ -272,6 +272,16 @@ const char *smsr_sc_reason(enum smsr_sc c)
 	return (unsigned)c < SMSR_SC_COUNT ? s_sc[c].reason : NULL;
 }
 
+enum smsr_sc smsr_sc_by_code(const char *subject, const char *reason)
+{
+	unsigned i;
+
+	for (i = 1; subject && reason && i < SMSR_SC_COUNT; i++)
+		if (!strcmp(s_sc[i].subject, subject) && !strcmp(s_sc[i].reason, reason))
+			return (enum smsr_sc)i;
+	return subject && *subject ? SMSR_SC_PROVIDER_ERROR : SMSR_SC_NONE;
+}
+
 const char *smsr_sc_name(enum smsr_sc c)
 {
 	return (unsigned)c < SMSR_SC_COUNT ? s_sc[c].name : "?";

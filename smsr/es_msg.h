@@ -140,6 +140,8 @@ enum smsr_sc {
 const char *smsr_sc_subject(enum smsr_sc c);	/*!< "8.1.1"; NULL for SMSR_SC_NONE */
 const char *smsr_sc_reason(enum smsr_sc c);	/*!< "1.1"; NULL for SMSR_SC_NONE */
 const char *smsr_sc_name(enum smsr_sc c);	/*!< "EID_UNKNOWN" (for logs); never NULL */
+/*! The code of a received Subject/Reason pair; an unknown pair is SMSR_SC_PROVIDER_ERROR, none SMSR_SC_NONE. */
+enum smsr_sc smsr_sc_by_code(const char *subject, const char *reason);
 
 /*! A decoded request (all strings are talloc children of the request; it does not point into the message). */
 struct smsr_es_req {
