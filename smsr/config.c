@@ -54,6 +54,15 @@ static const struct item items[] = {
 	N("es4", "max-body", T_SIZE, max_body, "1M", "largest SOAP request accepted"),
 	S("es4", "schema-dir", schema_dir, "/usr/share/m2m-sm/gsma-schema", "GSMA XSDs served beside our WSDL"),
 	S("es4", "wsdl-dir", wsdl_dir, "/usr/share/m2m-sm/wsdl", "our WSDLs, served at /wsdl/ of the ES4 endpoint"),
+	S("es3", "zmq-listen", es3_listen, "",
+	  "ZeroMQ endpoint of ES3 for SM-DPs, e.g. tcp://127.0.0.1:5555 (empty: ES3 over HTTPS only)"),
+	S("es3", "curve-public-key", es3_public_key, "", "this SM-SR's CURVE public key (Z85, 40 characters)"),
+	S("es3", "curve-secret-key-file", es3_secret_key_file, "",
+	  "file holding this SM-SR's CURVE secret key (Z85, 40 characters; mode 0600)"),
+	N("es3", "resend", T_MS, es3_resend_ms, "5s", "resend an unanswered callback to an SM-DP after"),
+	N("es3", "timeout", T_MS, es3_timeout_ms, "10m", "give a callback up (then retried later) after"),
+	N("es3", "max-inflight", T_INT, es3_max_inflight, "1000", "unanswered callbacks per link"),
+	N("es3", "hwm", T_INT, es3_hwm, "10000", "ZeroMQ high-water mark (messages queued per peer)"),
 	S("kannel", "sendsms-url", sendsms_url, "http://127.0.0.1:13013/cgi-bin/sendsms", "Kannel smsbox sendsms"),
 	S("kannel", "username", sendsms_user, "ota", "sendsms-user username"),
 	S("kannel", "password", sendsms_password, "otapw", "sendsms-user password"),
@@ -87,6 +96,7 @@ static const struct item req_items[] = {
 	R("tls-subject", tls_subject, "client certificate subject that authenticates it"),
 	R("tls-fingerprint", tls_fingerprint, "or the SHA-256 fingerprint of its client certificate (hex)"),
 	R("callback-url", callback_url, "endpoint for async responses and notifications"),
+	R("curve-public-key", curve_public_key, "SM-DP: its CURVE public key on the ES3 ZeroMQ link (Z85)"),
 };
 
 static int set_value(void *base, const struct item *it, const char *v, char *err, size_t err_len)
@@ -369,14 +379,20 @@ int smsr_config_validate(const struct smsr_config *c, char *err, size_t err_len)
 		FAIL("[es5] spi/kic/kid/tar must be 2/1/1/3 bytes of hex");
 	if (c->max_body < 1024)
 		FAIL("[es4] max-body below 1k");
+	if (c->es3_listen[0] && (strlen(c->es3_public_key) != 40 || !c->es3_secret_key_file[0]))
+		FAIL("[es3] zmq-listen needs curve-public-key (40 Z85 characters) and curve-secret-key-file");
+	if (c->es3_max_inflight < 1 || c->es3_hwm < 1)
+		FAIL("[es3] max-inflight and hwm must be positive");
 	for (i = 0; i < c->n_requesters; i++) {
 		const struct smsr_cfg_requester *r = &c->requesters[i];
 		if (!is_oid(r->entity_id))
 			FAIL("[requester %s] entity-id '%s' is not an OID", r->name, r->entity_id);
 		if (strcmp(r->role, "mno") && strcmp(r->role, "smdp") && strcmp(r->role, "eum"))
 			FAIL("[requester %s] role must be mno, smdp or eum", r->name);
-		if (!r->tls_subject[0] && !r->tls_fingerprint[0])
-			FAIL("[requester %s] needs tls-subject or tls-fingerprint", r->name);
+		if (!r->tls_subject[0] && !r->tls_fingerprint[0] && !r->curve_public_key[0])
+			FAIL("[requester %s] needs tls-subject, tls-fingerprint or curve-public-key", r->name);
+		if (r->curve_public_key[0] && (strlen(r->curve_public_key) != 40 || strcmp(r->role, "smdp")))
+			FAIL("[requester %s] curve-public-key: 40 Z85 characters, for an smdp only", r->name);
 		for (j = 0; j < i; j++)
 			if (!strcmp(c->requesters[j].entity_id, r->entity_id) ||
 			    !strcmp(c->requesters[j].name, r->name))
@@ -443,6 +459,16 @@ const struct smsr_cfg_requester *smsr_config_requester_by_tls(const struct smsr_
 		    (fingerprint && r->tls_fingerprint[0] && !strcasecmp(r->tls_fingerprint, fingerprint)))
 			return r;
 	}
+	return NULL;
+}
+
+const struct smsr_cfg_requester *smsr_config_requester_by_name(const struct smsr_config *c, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_requesters; i++)
+		if (!strcmp(c->requesters[i].name, name))
+			return &c->requesters[i];
 	return NULL;
 }
 

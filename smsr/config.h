@@ -22,6 +22,7 @@ struct smsr_cfg_requester {
 	char tls_subject[256];		/*!< expected client certificate subject (RFC 2253), or "" */
 	char tls_fingerprint[96];	/*!< SHA-256 of the client certificate, hex, or "" */
 	char callback_url[256];		/*!< async responses and notifications when no ReplyTo */
+	char curve_public_key[41];	/*!< SM-DP on the ES3 ZeroMQ link: its CURVE public key (Z85), or "" */
 };
 
 struct smsr_config {
@@ -44,6 +45,11 @@ struct smsr_config {
 	uint64_t max_body;		/*!< bytes */
 	char schema_dir[256];		/*!< GSMA XSDs served with our WSDL */
 	char wsdl_dir[256];		/*!< our WSDLs (smsr/wsdl), served under /wsdl/ */
+	/* [es3] */
+	char es3_listen[128];		/*!< ZeroMQ endpoint ("" = none) */
+	char es3_public_key[41];	/*!< CURVE public key (Z85) */
+	char es3_secret_key_file[256];	/*!< the secret key's file (read by the ES3 link only) */
+	int64_t es3_resend_ms, es3_timeout_ms, es3_max_inflight, es3_hwm;
 	/* [kannel] */
 	char sendsms_url[256];
 	char sendsms_user[64], sendsms_password[64];
@@ -86,6 +92,8 @@ void smsr_config_write(const struct smsr_config *c, FILE *out);
 /*! The requester with this TLS subject or fingerprint, or NULL. */
 const struct smsr_cfg_requester *smsr_config_requester_by_tls(const struct smsr_config *c, const char *subject,
 								const char *fingerprint);
+/*! The requester of this [requester NAME] section, or NULL. */
+const struct smsr_cfg_requester *smsr_config_requester_by_name(const struct smsr_config *c, const char *name);
 /*! The requester with this entity OID, or NULL. */
 const struct smsr_cfg_requester *smsr_config_requester_by_oid(const struct smsr_config *c, const char *oid);
 
