@@ -12,6 +12,7 @@
 #include "smsr/es_msg.h"
 #include "smsr/es5_ota.h"
 #include "smsr/es5_script.h"
+#include "smsr/es3_zmq.h"
 #include "smsr/http_client.h"
 #include "smsr/logging.h"
 #include "ota/ts102225_spkt.h"
@@ -758,9 +759,23 @@ static void on_post(void *data, int rc, long code, const char *body, size_t len)
 	arm(o, o->cb_tries > 5 ? 60000 : 1000L << o->cb_tries);
 }
 
+static void on_zmq_post(void *data, int rc)
+{
+	on_post(data, rc, rc == 0 ? 200 : 0, NULL, 0);
+}
+
 static void post(struct smsr_proc *p, uint64_t id, const char *url, const char *action, const uint8_t *body, size_t len)
 {
 	struct es5_ref *ref = talloc_zero(p, struct es5_ref);
+
+	if (ref && !strncmp(url, "zmq:", 4)) {
+		/* an SM-DP on the ES3 ZeroMQ link */
+		ref->p = p;
+		ref->id = id;
+		if (smsr_es3_zmq_post(p->d->es3z, url, action, body, len, on_zmq_post, ref) < 0)
+			on_zmq_post(ref, -ENOTCONN);
+		return;
+	}
 	char *ct = talloc_asprintf(ref, "Content-Type: application/soap+xml; charset=utf-8; action=\"%s\"", action);
 	const char *hdrs[] = {ct, NULL};
 

@@ -10,6 +10,7 @@
 #include "smsr/db.h"
 #include "smsr/es4_server.h"
 #include "smsr/es4_proc.h"
+#include "smsr/es3_zmq.h"
 #include "smsr/es5_ota.h"
 #include "smsr/es5_script.h"
 #include "smsr/https.h"
@@ -178,6 +179,10 @@ int smsrd_start(void *ctx, const struct smsr_config *cfg, struct smsrd **out)
 	if (rc < 0)
 		goto fail;
 	rc = smsr_proc_new(d, d, &d->proc);
+	if (rc < 0)
+		goto fail;
+	/* ES3 for SM-DPs over ZeroMQ: bound before the recovery, which may resend callbacks to them */
+	rc = smsr_es3_zmq_new(d, d, &d->es3z);
 	if (rc < 0)
 		goto fail;
 	rc = smsr_proc_recover(d->proc);

@@ -13,6 +13,7 @@ struct smsr_kannel;
 struct smsr_ota;
 struct smsr_es4;
 struct smsr_proc;
+struct smsr_es3_zmq;
 struct ota_key;
 struct ota_wrap_master;
 
@@ -27,6 +28,7 @@ struct smsrd {
 	struct smsr_ota *ota;
 	struct smsr_es4 *es4srv;	/*!< ES1/ES4 dispatcher */
 	struct smsr_proc *proc;		/*!< asynchronous ES4 procedures */
+	struct smsr_es3_zmq *es3z;	/*!< ES3 over ZeroMQ (NULL when not configured) */
 	struct ota_key *transport_key;
 	struct event *sigterm, *sigint;
 };
