@@ -208,8 +208,8 @@ struct sim_card {
 	struct ota_eckey *ecasd_sk;    /*!< SK.ECASD.ECKA, imported on first use from sim_fleet_ecasd_sk() */
 	uint8_t perso_aid[PROTO_AID_MAX_LEN]; /*!< ISD-P selected by INSTALL [for personalization] */
 	uint8_t perso_aid_len;		      /*!< 0: none */
-	struct proto_ec_pub *pk_dp;	      /*!< PK.DP.ECDSA of the verified certificate, for the selected ISD-P */
-	uint8_t rc[16];			      /*!< random challenge issued with 85 10 (valid while pk_dp is set) */
+	struct proto_ec_pub *pk_dp;	      /*!< PK.DP.ECDSA of the verified certificate */
+	uint8_t rc[16];			      /*!< challenge issued with 85 10 (valid while pk_dp is set) */
 	uint32_t today;			      /*!< YYYYMMDD for certificate dates; 0 = the system's UTC date */
 
 	/* behaviour switches (tests, fault injection) */
