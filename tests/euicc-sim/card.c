@@ -9,6 +9,7 @@
 #include "proto/gp_apdu.h"
 #include "proto/hex.h"
 #include "proto/ts102226_rcmd.h"
+#include "ota/gp_scp03.h"
 #include "ota/ts102225_spkt.h"
 #include "tests/euicc-sim/card.h"
 
@@ -924,7 +925,7 @@ static int run_expanded(struct sim_card *c, struct sim_isdp *target, const uint8
 	struct proto_tlv_iter it;
 	struct proto_tlv t;
 	struct proto_buf rapdus;
-	const uint8_t *content;
+	const uint8_t *content, *last86 = NULL;
 	size_t clen;
 	bool indefinite = len && in[0] == PROTO_RCMD_TAG_CMD_SCRIPT_INDEF;
 	uint8_t *mem;
@@ -947,6 +948,12 @@ static int run_expanded(struct sim_card *c, struct sim_isdp *target, const uint8
 	if (!mem)
 		return -ENOMEM;
 	proto_buf_init(&rapdus, mem, SCRIPT_MAX_RSP);
+	/* the last '86' of the script, where a failed profile installation is reported */
+	proto_tlv_iter_init(&it, content, clen);
+	while (target && proto_tlv_iter_next(&it, &t) > 0)
+		if (t.tag == PROTO_RCMD_TAG_CAPDU && t.len && t.val[0] == OTA_SCP03T_TAG_DATA &&
+		    sim_es8_is_scp03t(t.val, t.len))
+			last86 = t.val;
 	proto_tlv_iter_init(&it, content, clen);
 	while (proto_tlv_iter_next(&it, &t) > 0) {
 		uint8_t data[258];
@@ -960,7 +967,7 @@ static int run_expanded(struct sim_card *c, struct sim_isdp *target, const uint8
 		res->n_executed++;
 		if (target && sim_es8_is_scp03t(t.val, t.len)) {
 			/* SCP03t: the R-APDU TLV holds the response TLV alone */
-			rc = sim_es8_scp03t(c, target, t.val, t.len, &rd);
+			rc = sim_es8_scp03t(c, target, t.val, t.len, t.val == last86, &rd);
 			if (rc < 0) {
 				SIM_LOGC(c, SIM_DCARD, SIM_LOG_ERROR, "SCP03t TLV not handled: %s", proto_strerror(rc));
 				rd.len = 0;
@@ -968,7 +975,7 @@ static int run_expanded(struct sim_card *c, struct sim_isdp *target, const uint8
 				proto_tlv_put(&rd, SIM_TAG_SCP03T_ERROR, (const uint8_t[]){SIM_SCP03T_ERR_STATE}, 1);
 			}
 			proto_tlv_put(&rapdus, PROTO_RCMD_TAG_RAPDU, data, rd.len);
-			res->last_sw = rc ? PROTO_SW_SECURITY_STATUS : PROTO_SW_OK;
+			res->last_sw = rc == 1 ? PROTO_SW_SECURITY_STATUS : PROTO_SW_OK;
 			if (rc) {
 				res->error = true;
 				break;

@@ -253,7 +253,8 @@ uint16_t sim_card_apdu(struct sim_card *c, const struct proto_apdu *a, struct pr
  *  [for personalization], the STORE DATA of key establishment (3A01, 3A02) and of connectivity parameters (3A07),
  *  and SCP03t TLVs each carried in a '22' item (its '23' then holds the response TLV alone, without SW); other
  *  commands are answered 6D00. Scripts are answered as sim_card_run_script() describes; an SCP03t error TLV stops
- *  the script (res->error, res->last_sw 6982). */
+ *  the script (res->error, res->last_sw 6982), so does an aborted profile installation (res->error, last_sw 9000,
+ *  after the '86' carrying the EUICCResponse). */
 int sim_card_run_script_on(struct sim_card *c, struct sim_isdp *target, const uint8_t *in, size_t len,
 			   struct proto_buf *rsp, uint64_t now_ms, struct sim_script_result *res);
 
@@ -307,6 +308,8 @@ int sim_card_notif_encode(const struct sim_card *c, const struct sim_notif *n, s
  *  At the end the ISD-P is DISABLED with that ICCID and uses the package size of its quota. A malformed package,
  *  a first PE that is not the header, or a package above the quota (or, without quota, the free memory) aborts
  *  the installation: EUICCResponse with the error and profileInstallationAborted, the ISD-P stays PERSONALIZED.
+ *  The EUICCResponse of a failure goes on the last '86' of the script in which it happened (later segments of
+ *  that script are MAC-checked and discarded): its R-MAC then chains on the last command the SM-DP wrapped.
  *  Errors (answered '9F46 01 xx', and the session is closed): enum sim_scp03t_err.
  */
 
@@ -332,9 +335,11 @@ int sim_ci_load_pem(void *ctx, const char *path, struct proto_ec_pub **out);
  *  3A01/3A02. Returns the SW, or 0 when the APDU is not an ES8 one (the caller handles it). */
 uint16_t sim_es8_apdu(struct sim_card *c, struct sim_isdp *target, const struct proto_apdu *a, struct proto_buf *rdata);
 
-/*! One SCP03t TLV for ISD-P d: writes the response TLV to rsp. 0, 1 when an error TLV was written (the session is
- *  closed), -PROTO_E_NOSPACE, -ENOMEM. */
-int sim_es8_scp03t(struct sim_card *c, struct sim_isdp *d, const uint8_t *tlv, size_t len, struct proto_buf *rsp);
+/*! One SCP03t TLV for ISD-P d: writes the response TLV to rsp. last: this is the last '86' of its script (a failed
+ *  installation is reported there). 0; 1 when an error TLV was written (the session is closed); 2 when the
+ *  EUICCResponse of an aborted installation was written; -PROTO_E_NOSPACE, -ENOMEM. */
+int sim_es8_scp03t(struct sim_card *c, struct sim_isdp *d, const uint8_t *tlv, size_t len, bool last,
+		   struct proto_buf *rsp);
 
 /*! Whether item (the value of a '22' TLV) is an SCP03t TLV: one TLV of tag 84, 85 or 86 filling it. */
 bool sim_es8_is_scp03t(const uint8_t *item, size_t len);

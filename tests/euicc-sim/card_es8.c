@@ -46,9 +46,11 @@ struct sim_isdp_es8 {
 	unsigned n86;			 /* '86' TLVs received in this session */
 	/* profile package */
 	uint8_t *pkg; /* plaintext received so far (wiped when freed) */
-	size_t pkg_len, pkg_cap, parsed;
+	size_t pkg_len, pkg_cap; /* pkg holds the bytes of the PE not yet complete */
+	size_t total;		 /* package bytes received */
 	unsigned n_pe;
 	bool done;	 /* installed or aborted: no more '86' in this session */
+	bool reported;	 /* its EUICCResponse went out */
 	uint32_t status; /* enum proto_saip_status of the outcome */
 	bool has_err_id;
 	uint16_t err_id; /* identification of the PE that failed */
@@ -150,7 +152,7 @@ static void pkg_free(struct sim_isdp_es8 *e)
 		OPENSSL_cleanse(e->pkg, e->pkg_cap); /* profile data: Ki, OPc, PINs */
 		TALLOC_FREE(e->pkg);
 	}
-	e->pkg_len = e->pkg_cap = e->parsed = 0;
+	e->pkg_len = e->pkg_cap = 0;
 }
 
 static int es8_destructor(struct sim_isdp_es8 *e)
@@ -489,7 +491,9 @@ static int pkg_feed(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_es8 
 
 	if (limit > SIM_PROFILE_MAX)
 		limit = SIM_PROFILE_MAX;
-	if (e->pkg_len + n > limit)
+	size_t off = 0;
+
+	if (e->total + n > limit)
 		return pkg_end(e, PROTO_SAIP_NOT_ENOUGH_MEMORY, -1);
 	if (e->pkg_len + n > e->pkg_cap) {
 		size_t cap = e->pkg_cap ? e->pkg_cap : 1024;
@@ -510,13 +514,14 @@ static int pkg_feed(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_es8 
 	}
 	memcpy(e->pkg + e->pkg_len, p, n);
 	e->pkg_len += n;
+	e->total += n;
 
-	while (e->parsed < e->pkg_len) {
+	while (off < e->pkg_len) {
 		struct proto_tlv t, ic;
-		int rc = proto_tlv_decode(e->pkg + e->parsed, e->pkg_len - e->parsed, &t), id;
+		int rc = proto_tlv_decode(e->pkg + off, e->pkg_len - off, &t), id;
 
 		if (rc == -PROTO_E_TRUNCATED)
-			return 0; /* the PE continues in the next segment */
+			break; /* the PE continues in the next segment */
 		if (rc < 0 || t.indefinite || !pe_tag_ok(&t))
 			return pkg_end(e, PROTO_SAIP_INVALID_REQUEST_FORMAT, -1);
 		id = pe_id(&t);
@@ -532,9 +537,9 @@ static int pkg_feed(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_es8 
 			return pkg_end(e, PROTO_SAIP_INVALID_REQUEST_FORMAT, -1);
 		}
 		e->n_pe++;
-		e->parsed += (size_t)rc;
+		off += (size_t)rc;
 		if (t.tag == PE_TAG_END) {
-			if (e->parsed != e->pkg_len)
+			if (off != e->pkg_len)
 				return pkg_end(e, PROTO_SAIP_INVALID_REQUEST_FORMAT, -1); /* bytes after end */
 			if (c->faults.memory) {
 				SIM_LOGC(c, SIM_DCARD, SIM_LOG_INFO, "fault memory: package refused");
@@ -543,6 +548,10 @@ static int pkg_feed(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_es8 
 			return pkg_end(e, PROTO_SAIP_OK, id);
 		}
 	}
+	/* keep only the incomplete PE */
+	memmove(e->pkg, e->pkg + off, e->pkg_len - off);
+	OPENSSL_cleanse(e->pkg + e->pkg_len - off, off);
+	e->pkg_len -= off;
 	return 0;
 }
 
@@ -561,13 +570,13 @@ static int pkg_finish(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_es
 	if (e->status == PROTO_SAIP_OK) {
 		d->lcs = SIM_LCS_DISABLED;
 		memcpy(d->iccid, e->iccid, sizeof(d->iccid));
-		d->used_nvm = (uint32_t)e->pkg_len;
+		d->used_nvm = (uint32_t)e->total;
 		SIM_LOGC(c, SIM_DCARD, SIM_LOG_INFO,
 			 "ISD-P %s: profile ICCID %s installed (%zu bytes, %u PEs), DISABLED",
-			 aid_hex(d->aid, d->aid_len, a1), d->iccid, e->pkg_len, e->n_pe);
+			 aid_hex(d->aid, d->aid_len, a1), d->iccid, e->total, e->n_pe);
 	} else {
 		SIM_LOGC(c, SIM_DCARD, SIM_LOG_INFO, "ISD-P %s: profile installation aborted after %zu bytes: %s%s%u",
-			 aid_hex(d->aid, d->aid_len, a1), e->pkg_len, proto_saip_status_name(e->status),
+			 aid_hex(d->aid, d->aid_len, a1), e->total, proto_saip_status_name(e->status),
 			 e->has_err_id ? " in PE " : "", e->has_err_id ? e->err_id : 0);
 	}
 	pkg_free(e);
@@ -636,7 +645,8 @@ static int scp03t_iu(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_es8
 	pkg_free(e);
 	e->n_pe = 0;
 	e->n86 = 0;
-	e->done = false;
+	e->total = 0;
+	e->done = e->reported = false;
 	return ota_scp03t_iu_rsp_encode(rsp, &r);
 }
 
@@ -654,9 +664,11 @@ static int scp03t_ea(struct sim_card *c, struct sim_isdp_es8 *e, const uint8_t *
 	return ota_scp03t_ext_auth_rsp_encode(rsp);
 }
 
-/* 86: a profile package segment */
+/* 86: a profile package segment. An installation that fails is reported on the last '86' of the script (the
+ * segments after the failing one are still MAC-checked, then discarded), so that the R-MAC of the EUICCResponse
+ * follows the last command the SM-DP wrapped; a successful one on the segment that carries the end PE. */
 static int scp03t_data(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_es8 *e, const uint8_t *tlv, size_t len,
-		       struct proto_buf *rsp)
+		       bool last, struct proto_buf *rsp)
 {
 	uint8_t der[128];
 	struct proto_buf pb, db;
@@ -665,7 +677,7 @@ static int scp03t_data(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_e
 
 	if (!e || !e->scp || !ota_scp03_is_open(e->scp))
 		return scp03t_error(c, e, SIM_SCP03T_ERR_NO_SESSION, "'86' without an open session", rsp);
-	if (e->done)
+	if (e->reported || (e->done && e->status == PROTO_SAIP_OK))
 		return scp03t_error(c, e, SIM_SCP03T_ERR_STATE, "'86' after the end of the package", rsp);
 	if (c->faults.mac && e->n86 == 0) {
 		SIM_LOGC(c, SIM_DCARD, SIM_LOG_INFO, "fault mac: first '86' reported as a MAC error");
@@ -681,22 +693,26 @@ static int scp03t_data(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_e
 		talloc_free(plain);
 		return scp03t_error(c, e, SIM_SCP03T_ERR_SECURITY, proto_strerror(rc), rsp);
 	}
-	rc = pkg_feed(c, d, e, pb.data, pb.len);
+	rc = e->done ? 0 : pkg_feed(c, d, e, pb.data, pb.len); /* after a failure: discarded */
 	OPENSSL_cleanse(plain, len);
 	talloc_free(plain);
 	if (rc < 0)
 		return rc;
-	if (rc == 0)
+	if (!e->done || (e->status != PROTO_SAIP_OK && !last))
 		return ota_scp03t_wrap_rsp(e->scp, NULL, 0, rsp);
 	proto_buf_init(&db, der, sizeof(der));
 	rc = pkg_finish(c, d, e, &db);
 	if (rc == 0)
 		rc = ota_scp03t_wrap_rsp(e->scp, db.data, db.len, rsp);
+	e->reported = true;
 	TALLOC_FREE(e->scp); /* the download is over */
+	if (rc == 0 && e->status != PROTO_SAIP_OK)
+		rc = 2;
 	return rc;
 }
 
-int sim_es8_scp03t(struct sim_card *c, struct sim_isdp *d, const uint8_t *tlv, size_t len, struct proto_buf *rsp)
+int sim_es8_scp03t(struct sim_card *c, struct sim_isdp *d, const uint8_t *tlv, size_t len, bool last,
+		   struct proto_buf *rsp)
 {
 	struct sim_isdp_es8 *e = d->es8;
 
@@ -706,7 +722,7 @@ int sim_es8_scp03t(struct sim_card *c, struct sim_isdp *d, const uint8_t *tlv, s
 	case OTA_SCP03T_TAG_EA:
 		return scp03t_ea(c, e, tlv, len, rsp);
 	case OTA_SCP03T_TAG_DATA:
-		return scp03t_data(c, d, e, tlv, len, rsp);
+		return scp03t_data(c, d, e, tlv, len, last, rsp);
 	default:
 		return scp03t_error(c, e, SIM_SCP03T_ERR_FORMAT, "unknown SCP03t tag", rsp);
 	}
