@@ -1,10 +1,15 @@
-/* Unit tests of the simulated eUICC (card.c), its SCP80 receive path (sim_ota.c), the fleet derivation (fleet.c)
- * and the fake-SMSC line codec (kannel_fake.c), without Kannel. The SM-SR side is played with the ota/ and proto/
- * codecs. */
+/* Unit tests of the simulated eUICC (card.c, card_es8.c), its SCP80 receive path (sim_ota.c), the fleet derivation
+ * (fleet.c) and the fake-SMSC line codec (kannel_fake.c), without Kannel. The SM-SR and SM-DP sides are played with
+ * the ota/ and proto/ codecs. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <talloc.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include "proto/bertlv.h"
 #include "proto/ec.h"
 #include "proto/errors.h"
@@ -1554,6 +1559,47 @@ static void test_es8_failures(void)
 	talloc_free(other_sk);
 }
 
+/* PK.CI.ECDSA from a PEM X.509 certificate (--ci-cert), as scripts/gen-test-pki writes ci.crt */
+static void test_es8_ci_load(void)
+{
+	char path[] = "/tmp/card_test_ci_XXXXXX";
+	struct proto_ec_pub *pk = NULL;
+	uint8_t point[80];
+	size_t point_len = 0;
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	X509_NAME *n = X509_get_subject_name(x);
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	CHECK(k && x && f, "key, certificate, file");
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"Test CI", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	X509_set_pubkey(x, k);
+	CHECK(X509_sign(x, k, EVP_sha256()) > 0, "self-signed");
+	CHECK(PEM_write_X509(f, x) == 1, "PEM written");
+	fclose(f);
+	EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &point_len);
+	CHECK_RC(sim_ci_load_pem(ctx, path, &pk), 0);
+	CHECK(pk && pk->ref == PROTO_EC_REF_P256 && point_len == 65 && !memcmp(pk->point, point, 65),
+	      "CI public key loaded");
+	talloc_free(pk);
+	/* a file that is not a PEM certificate, and no file */
+	f = fopen(path, "w");
+	fputs("not a certificate\n", f);
+	fclose(f);
+	CHECK_RC(sim_ci_load_pem(ctx, path, &pk), -EINVAL);
+	unlink(path);
+	CHECK_RC(sim_ci_load_pem(ctx, path, &pk), -ENOENT);
+	CHECK(pk == NULL, "nothing returned");
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 static void test_es8_faults_parse(void)
 {
 	struct sim_es8_faults f = {0};
@@ -1697,6 +1743,7 @@ int main(void)
 	test_scripts();
 	test_ota();
 	test_es8_faults_parse();
+	test_es8_ci_load();
 	test_es8_download();
 	test_es8_failures();
 	test_fleet();
