@@ -487,12 +487,12 @@ static int pkg_end(struct sim_isdp_es8 *e, uint32_t status, int id)
 /* Append plaintext and parse the complete PEs: 0 more expected, 1 the package ended (installed or aborted). */
 static int pkg_feed(struct sim_card *c, struct sim_isdp *d, struct sim_isdp_es8 *e, const uint8_t *p, size_t n)
 {
-	size_t limit = d->quota ? d->quota : sim_card_free_mem(c);
+	size_t limit = d->quota ? d->quota : sim_card_free_mem(c), off = 0;
 
 	if (limit > SIM_PROFILE_MAX)
 		limit = SIM_PROFILE_MAX;
-	size_t off = 0;
-
+	if (!n)
+		return 0;
 	if (e->total + n > limit)
 		return pkg_end(e, PROTO_SAIP_NOT_ENOUGH_MEMORY, -1);
 	if (e->pkg_len + n > e->pkg_cap) {
