@@ -9,6 +9,7 @@
 #include "proto/gp_apdu.h"
 #include "proto/hex.h"
 #include "proto/ts102226_rcmd.h"
+#include "ota/gp_scp03.h"
 #include "ota/ts102225_spkt.h"
 #include "tests/euicc-sim/card.h"
 
@@ -100,6 +101,7 @@ struct sim_card *sim_card_new(void *ctx, const struct sim_fleet_cfg *cfg, const 
 	memcpy(c->imei, id->imei, sizeof(c->imei));
 	c->kvn = SIM_SCP80_KVN;
 	c->algo = SIM_SCP80_ALGO;
+	c->ecasd_curve = PROTO_EC_REF_P256;
 	c->msl.integ = OTA_INTEG_CC;
 	c->msl.cipher = true;
 	c->msl.cntr = OTA_CNTR_NONE;
@@ -438,6 +440,7 @@ static uint16_t profile_delete(struct sim_card *c, const uint8_t *aid, size_t le
 	if (d->pol1_delete_not_allowed)
 		return PROTO_SW_POL1;
 	SIM_LOGC(c, SIM_DCARD, SIM_LOG_INFO, "ISD-P %s deleted, %u bytes freed", aid_hex(aid, len, a1), d->quota);
+	sim_es8_isdp_free(c, d);
 	memset(d, 0, sizeof(*d));
 	return PROTO_SW_OK;
 }
@@ -786,7 +789,25 @@ static uint16_t get_data(struct sim_card *c, const struct proto_apdu *a, struct 
 	return PROTO_SW_OK;
 }
 
-uint16_t sim_card_apdu(struct sim_card *c, const struct proto_apdu *a, struct proto_buf *rdata, uint64_t now_ms)
+/* An APDU addressed to an ISD-P (ES8): key establishment, connectivity parameters; nothing of the ISD-R's. */
+static uint16_t isdp_apdu(struct sim_card *c, struct sim_isdp *d, const struct proto_apdu *a, struct proto_buf *rdata)
+{
+	uint16_t sw = sim_es8_apdu(c, d, a, rdata);
+
+	if (sw)
+		return sw;
+	if (a->ins != PROTO_GP_INS_STORE_DATA)
+		return PROTO_SW_INS_NOT_SUPPORTED;
+	if (a->lc >= 2 && (a->data[0] << 8 | a->data[1]) == PROTO_GP_DGI_UPDATE_ADDRESSING) {
+		SIM_LOGC(c, SIM_DCARD, SIM_LOG_INFO, "ISD-P connectivity parameters stored (%zu bytes)", a->lc);
+		return PROTO_SW_OK;
+	}
+	return PROTO_SW_FUNC_NOT_SUPPORTED;
+}
+
+/* One C-APDU for the ISD-R (target NULL) or an ISD-P. */
+static uint16_t card_apdu(struct sim_card *c, struct sim_isdp *target, const struct proto_apdu *a,
+			  struct proto_buf *rdata, uint64_t now_ms)
 {
 	size_t start = rdata->len;
 	uint16_t sw;
@@ -795,6 +816,13 @@ uint16_t sim_card_apdu(struct sim_card *c, const struct proto_apdu *a, struct pr
 		sw = PROTO_SW_CLA_NOT_SUPPORTED;
 		goto out;
 	}
+	if (target) {
+		sw = isdp_apdu(c, target, a, rdata);
+		goto out;
+	}
+	sw = sim_es8_apdu(c, NULL, a, rdata);
+	if (sw)
+		goto out;
 	switch (a->ins) {
 	case PROTO_GP_INS_INSTALL:
 		sw = create_isdp(c, a, rdata);
@@ -824,9 +852,14 @@ out:
 	/* no data with an error SW, except the partial GET STATUS answer with 6310 */
 	if (sw != PROTO_SW_OK && sw != PROTO_SW_MORE_DATA)
 		rdata->len = start;
-	SIM_LOGC(c, SIM_DCARD, SIM_LOG_DEBUG, "%s %02x%02x%02x%02x -> %04x (%s)", proto_gp_ins_name(a->ins), a->cla,
-		 a->ins, a->p1, a->p2, sw, proto_apdu_sw_name(sw));
+	SIM_LOGC(c, SIM_DCARD, SIM_LOG_DEBUG, "%s%s %02x%02x%02x%02x -> %04x (%s)", target ? "ISD-P " : "",
+		 proto_gp_ins_name(a->ins), a->cla, a->ins, a->p1, a->p2, sw, proto_apdu_sw_name(sw));
 	return sw;
+}
+
+uint16_t sim_card_apdu(struct sim_card *c, const struct proto_apdu *a, struct proto_buf *rdata, uint64_t now_ms)
+{
+	return card_apdu(c, NULL, a, rdata, now_ms);
 }
 
 /*
@@ -843,22 +876,69 @@ static bool sw_is_error(uint16_t sw)
 
 #define SCRIPT_MAX_RSP 4096
 
-static int run_expanded(struct sim_card *c, const uint8_t *in, size_t len, struct proto_buf *rsp, uint64_t now_ms,
-			struct sim_script_result *res)
+/* The items of an expanded command script (TS 102 226 §5.2.1) that proto_rcmd_script_decode() refuses because a
+ * '22' item of an ISD-P script holds an SCP03t TLV instead of a C-APDU: the template is walked here with the same
+ * rules otherwise (81/82/83 items, '22' holding a valid short C-APDU or, for an ISD-P, an SCP03t TLV). */
+static int script_content_lenient(const uint8_t *in, size_t len, const uint8_t **content, size_t *clen)
+{
+	struct proto_tlv top, t;
+	struct proto_tlv_iter it;
+	struct proto_apdu a;
+	int rc;
+
+	rc = proto_tlv_decode(in, len, &top);
+	if (rc < 0)
+		return rc;
+	if (top.tag == PROTO_RCMD_TAG_CMD_SCRIPT && !top.indefinite) {
+		if (top.raw_len != len)
+			return -PROTO_E_TRAILING;
+	} else if (top.tag != PROTO_RCMD_TAG_CMD_SCRIPT_INDEF || !top.indefinite) {
+		return -PROTO_E_MALFORMED;
+	}
+	proto_tlv_iter_init(&it, top.val, top.indefinite ? (size_t)(in + len - top.val) : top.len);
+	it.stop_at_eoc = top.indefinite;
+	while ((rc = proto_tlv_iter_next(&it, &t)) > 0) {
+		if (t.tag == PROTO_RCMD_TAG_CAPDU) {
+			if (!sim_es8_is_scp03t(t.val, t.len) && proto_apdu_decode(t.val, t.len, &a) < 0)
+				return -PROTO_E_MALFORMED;
+		} else if (t.tag == PROTO_RCMD_TAG_SCRIPT_CHAINING) {
+			if (t.len != 1)
+				return -PROTO_E_MALFORMED;
+		} else if (t.tag != PROTO_RCMD_TAG_IMMEDIATE_ACTION && t.tag != PROTO_RCMD_TAG_ERROR_ACTION) {
+			return -PROTO_E_UNSUPPORTED;
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (top.indefinite && (!it.eoc || it.eoc + 2 != in + len))
+		return -PROTO_E_TRUNCATED;
+	*content = top.val;
+	*clen = top.indefinite ? (size_t)(it.eoc - top.val) : top.len;
+	return 0;
+}
+
+static int run_expanded(struct sim_card *c, struct sim_isdp *target, const uint8_t *in, size_t len,
+			struct proto_buf *rsp, uint64_t now_ms, struct sim_script_result *res)
 {
 	struct proto_rcmd_script s;
 	struct proto_rcmd_enc e;
-	struct proto_rcmd_iter it;
-	struct proto_rcmd_capdu cmd;
+	struct proto_tlv_iter it;
+	struct proto_tlv t;
 	struct proto_buf rapdus;
+	const uint8_t *content, *last86 = NULL;
+	size_t clen;
+	bool indefinite = len && in[0] == PROTO_RCMD_TAG_CMD_SCRIPT_INDEF;
 	uint8_t *mem;
 	int rc;
 
 	rc = proto_rcmd_script_decode(in, len, &s);
-	if (rc < 0) {
+	if (rc == 0) {
+		content = s.content;
+		clen = s.content_len;
+	} else if (!target || script_content_lenient(in, len, &content, &clen) < 0) {
 		res->bad_format = res->error = true;
 		SIM_LOGC(c, SIM_DCARD, SIM_LOG_INFO, "script bad format: %s", proto_strerror(rc));
-		proto_rcmd_rsp_begin(&e, rsp, len && in[0] == PROTO_RCMD_TAG_CMD_SCRIPT_INDEF);
+		proto_rcmd_rsp_begin(&e, rsp, indefinite);
 		proto_rcmd_put_n_executed(&e, 0);
 		proto_rcmd_put_bad_format(&e, proto_rcmd_err_to_bad_format(rc));
 		rc = proto_rcmd_end(&e);
@@ -868,15 +948,42 @@ static int run_expanded(struct sim_card *c, const uint8_t *in, size_t len, struc
 	if (!mem)
 		return -ENOMEM;
 	proto_buf_init(&rapdus, mem, SCRIPT_MAX_RSP);
-	proto_rcmd_script_iter_init(&it, &s);
-	while (proto_rcmd_script_next(&it, &cmd) > 0) {
+	/* the last '86' of the script, where a failed profile installation is reported */
+	proto_tlv_iter_init(&it, content, clen);
+	while (target && proto_tlv_iter_next(&it, &t) > 0)
+		if (t.tag == PROTO_RCMD_TAG_CAPDU && t.len && t.val[0] == OTA_SCP03T_TAG_DATA &&
+		    sim_es8_is_scp03t(t.val, t.len))
+			last86 = t.val;
+	proto_tlv_iter_init(&it, content, clen);
+	while (proto_tlv_iter_next(&it, &t) > 0) {
 		uint8_t data[258];
 		struct proto_buf rd;
+		struct proto_apdu a;
 		uint16_t sw;
 
+		if (t.tag != PROTO_RCMD_TAG_CAPDU)
+			continue; /* 81, 82, 83 */
 		proto_buf_init(&rd, data, 256);
-		sw = sim_card_apdu(c, &cmd.apdu, &rd, now_ms);
 		res->n_executed++;
+		if (target && sim_es8_is_scp03t(t.val, t.len)) {
+			/* SCP03t: the R-APDU TLV holds the response TLV alone */
+			rc = sim_es8_scp03t(c, target, t.val, t.len, t.val == last86, &rd);
+			if (rc < 0) {
+				SIM_LOGC(c, SIM_DCARD, SIM_LOG_ERROR, "SCP03t TLV not handled: %s", proto_strerror(rc));
+				rd.len = 0;
+				rc = 1;
+				proto_tlv_put(&rd, SIM_TAG_SCP03T_ERROR, (const uint8_t[]){SIM_SCP03T_ERR_STATE}, 1);
+			}
+			proto_tlv_put(&rapdus, PROTO_RCMD_TAG_RAPDU, data, rd.len);
+			res->last_sw = rc == 1 ? PROTO_SW_SECURITY_STATUS : PROTO_SW_OK;
+			if (rc) {
+				res->error = true;
+				break;
+			}
+			continue;
+		}
+		proto_apdu_decode(t.val, t.len, &a); /* checked by the decoders above */
+		sw = card_apdu(c, target, &a, &rd, now_ms);
 		res->last_sw = sw;
 		rd.cap = sizeof(data);
 		proto_buf_put_u16(&rd, sw);
@@ -886,7 +993,7 @@ static int run_expanded(struct sim_card *c, const uint8_t *in, size_t len, struc
 			break;
 		}
 	}
-	proto_rcmd_rsp_begin(&e, rsp, s.indefinite);
+	proto_rcmd_rsp_begin(&e, rsp, indefinite);
 	proto_rcmd_put_n_executed(&e, (uint8_t)(res->n_executed > 255 ? 255 : res->n_executed));
 	if (!rapdus.overflow)
 		proto_buf_put(rsp, rapdus.data, rapdus.len);
@@ -897,8 +1004,8 @@ static int run_expanded(struct sim_card *c, const uint8_t *in, size_t len, struc
 	return rc < 0 ? rc : 0;
 }
 
-static int run_compact(struct sim_card *c, const uint8_t *in, size_t len, struct proto_buf *rsp, uint64_t now_ms,
-		       struct sim_script_result *res)
+static int run_compact(struct sim_card *c, struct sim_isdp *target, const uint8_t *in, size_t len,
+		       struct proto_buf *rsp, uint64_t now_ms, struct sim_script_result *res)
 {
 	struct proto_rcmd_compact_iter it;
 	struct proto_rcmd_capdu cmd;
@@ -910,7 +1017,7 @@ static int run_compact(struct sim_card *c, const uint8_t *in, size_t len, struct
 	proto_rcmd_compact_iter_init(&it, in, len, NULL);
 	while ((rc = proto_rcmd_compact_next(&it, &cmd)) > 0) {
 		proto_buf_init(&rd, data, 256);
-		res->last_sw = sim_card_apdu(c, &cmd.apdu, &rd, now_ms);
+		res->last_sw = card_apdu(c, target, &cmd.apdu, &rd, now_ms);
 		res->n_executed++;
 		if (sw_is_error(res->last_sw)) {
 			res->error = true;
@@ -928,13 +1035,19 @@ static int run_compact(struct sim_card *c, const uint8_t *in, size_t len, struct
 					     res->last_sw, rd.data, res->n_executed ? rd.len : 0);
 }
 
-int sim_card_run_script(struct sim_card *c, const uint8_t *in, size_t len, struct proto_buf *rsp, uint64_t now_ms,
-			struct sim_script_result *res)
+int sim_card_run_script_on(struct sim_card *c, struct sim_isdp *target, const uint8_t *in, size_t len,
+			   struct proto_buf *rsp, uint64_t now_ms, struct sim_script_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	if (len && (in[0] == PROTO_RCMD_TAG_CMD_SCRIPT || in[0] == PROTO_RCMD_TAG_CMD_SCRIPT_INDEF))
-		return run_expanded(c, in, len, rsp, now_ms, res);
-	return run_compact(c, in, len, rsp, now_ms, res);
+		return run_expanded(c, target, in, len, rsp, now_ms, res);
+	return run_compact(c, target, in, len, rsp, now_ms, res);
+}
+
+int sim_card_run_script(struct sim_card *c, const uint8_t *in, size_t len, struct proto_buf *rsp, uint64_t now_ms,
+			struct sim_script_result *res)
+{
+	return sim_card_run_script_on(c, NULL, in, len, rsp, now_ms, res);
 }
 
 /*
@@ -1005,6 +1118,7 @@ struct sim_card *sim_fleet_card(struct sim_fleet *f, uint32_t index)
 {
 	struct sim_identity id;
 	struct sim_card *c;
+	unsigned i;
 
 	if (index >= f->n)
 		return NULL;
@@ -1019,6 +1133,9 @@ struct sim_card *sim_fleet_card(struct sim_fleet *f, uint32_t index)
 	c->fleet = f;
 	c->notif_delay_ms = f->notif_delay_ms;
 	c->msl = f->msl;
+	c->ci = f->ci;
+	for (i = 0; i < f->n_faults; i++)
+		sim_es8_fault_parse(f->faults[i], index, &c->faults);
 	f->cards[index] = c;
 	f->active++;
 	SIM_LOGC(c, SIM_DCARD, SIM_LOG_DEBUG, "card %u (MSISDN %s) activated", index, c->msisdn);

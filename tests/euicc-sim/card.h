@@ -14,7 +14,9 @@
  *    6A88 ELF/module AID not the SGP.02 ISD-P ones; the new ISD-P is SELECTABLE with the EF/83 quota;
  *  - after a successful Enable (type 02), a rolled-back Enable (03) or a Disable / fall-back activation (05) a
  *    Default Notification is queued; NotificationConfirmation (3A08) confirms it;
- *  - MasterDelete, key establishment (3A01/3A02), ES8 and SCP03t are not simulated.
+ *  - ES8 (card_es8.c): key establishment of an ISD-P keyset by the ECASD and the SCP03t profile download into the
+ *    ISD-P, see "ES8" below;
+ *  - MasterDelete and the ISD-R keyset establishment of an SM-SR change (ES7) are not simulated.
  *
  *  Key material: the card keeps ota_key handles only (imported on first use from the fleet derivation and the
  *  raw bytes wiped); nothing here logs keys or deciphered payloads.
@@ -25,7 +27,9 @@
 #include <stdbool.h>
 #include "proto/buf.h"
 #include "proto/gp_apdu.h"
+#include "proto/ec.h"
 #include "ota/keystore.h"
+#include "ota/keystore_ec.h"
 #include "tests/euicc-sim/fleet.h"
 
 /*
@@ -110,6 +114,8 @@ enum sim_notif_tag {
 #define SIM_CARD_MAX_NOTIF 4
 #define SIM_FREE_VOLATILE 8192		/*!< reported in FF21/83 */
 
+struct sim_isdp_es8;
+
 /*! One ISD-P. */
 struct sim_isdp {
 	bool used;
@@ -121,7 +127,8 @@ struct sim_isdp {
 	bool pol1_delete_not_allowed;
 	uint32_t quota;			/*!< granted non-volatile memory */
 	uint32_t used_nvm;		/*!< part of the quota the profile uses (remaining = quota - used) */
-	char iccid[SIM_ICCID_MAX + 1];	/*!< "" for ISD-Ps created over the air */
+	char iccid[SIM_ICCID_MAX + 1];	/*!< "" for ISD-Ps created over the air (until a profile is installed) */
+	struct sim_isdp_es8 *es8; /*!< SCP03 keyset and download state (card_es8.c); NULL before key establishment */
 };
 
 /*! Life of one Default Notification (sgp02.md §4.5 seen from the card):
@@ -156,6 +163,14 @@ struct sim_msl {
 	uint8_t cntr;			/*!< enum ota_cntr_mode: at least this */
 };
 
+/*! ES8 faults of one card (euicc-sim --fault KIND@IDX). */
+struct sim_es8_faults {
+	bool receipt; /*!< 3A02 answers a wrong receipt (the keyset is installed all the same) */
+	bool mac;     /*!< the first '86' of every SCP03t session is answered as a MAC error */
+	bool memory;  /*!< the end of every profile package is answered "not enough memory" */
+	bool ecasd;   /*!< CERT.DP.ECDSA is refused (6A80) */
+};
+
 struct sim_fleet;
 
 /*! One simulated eUICC. A talloc child of its fleet (or of the context given to sim_card_new()). */
@@ -187,8 +202,19 @@ struct sim_card {
 	uint64_t notif_delay_ms;	/*!< from a profile switch to the first send (REFRESH + attach) */
 	bool in_notif_list;		/*!< listed in the fleet's notification list */
 
+	/* ECASD and ES8 key establishment (card_es8.c) */
+	const struct proto_ec_pub *ci; /*!< PK.CI.ECDSA (borrowed); NULL: CERT.DP.ECDSA refused */
+	uint8_t ecasd_curve;	       /*!< curve of SK.ECASD.ECKA (enum proto_ec_ref), P-256 by default */
+	struct ota_eckey *ecasd_sk;    /*!< SK.ECASD.ECKA, imported on first use from sim_fleet_ecasd_sk() */
+	uint8_t perso_aid[PROTO_AID_MAX_LEN]; /*!< ISD-P selected by INSTALL [for personalization] */
+	uint8_t perso_aid_len;		      /*!< 0: none */
+	struct proto_ec_pub *pk_dp;	      /*!< PK.DP.ECDSA of the verified certificate */
+	uint8_t rc[16];			      /*!< challenge issued with 85 10 (valid while pk_dp is set) */
+	uint32_t today;			      /*!< YYYYMMDD for certificate dates; 0 = the system's UTC date */
+
 	/* behaviour switches (tests, fault injection) */
 	bool fail_next_enable;		/*!< the next Enable fails to attach: roll back, notification 03 */
+	struct sim_es8_faults faults;
 };
 
 /*! Create a card from an identity (pre-provisioned profiles, memory). The keys are not imported here: see
@@ -223,6 +249,15 @@ struct sim_script_result {
  *  is appended to rdata; returns the status word. */
 uint16_t sim_card_apdu(struct sim_card *c, const struct proto_apdu *a, struct proto_buf *rdata, uint64_t now_ms);
 
+/*! Run a TS 102 226 script on the ISD-P target, or on the ISD-R when target is NULL. An ISD-P accepts INSTALL
+ *  [for personalization], the STORE DATA of key establishment (3A01, 3A02) and of connectivity parameters (3A07),
+ *  and SCP03t TLVs each carried in a '22' item (its '23' then holds the response TLV alone, without SW); other
+ *  commands are answered 6D00. Scripts are answered as sim_card_run_script() describes; an SCP03t error TLV stops
+ *  the script (res->error, res->last_sw 6982), so does an aborted profile installation (res->error, last_sw 9000,
+ *  after the '86' carrying the EUICCResponse). */
+int sim_card_run_script_on(struct sim_card *c, struct sim_isdp *target, const uint8_t *in, size_t len,
+			   struct proto_buf *rsp, uint64_t now_ms, struct sim_script_result *res);
+
 /*! Run a TS 102 226 script on the ISD-R: expanded (AA / AE, answered AB / AF with 80 n and one 23 R-APDU per
  *  executed command, stopping at the first error SW; a script that does not decode is answered AB {80 00, 90 type})
  *  or, when the data does not start with AA/AE, compact (answered n SW data). Returns 0 or -PROTO_E_NOSPACE. */
@@ -253,6 +288,70 @@ unsigned sim_card_notif_pending(const struct sim_card *c);
 int sim_card_notif_encode(const struct sim_card *c, const struct sim_notif *n, struct proto_buf *b);
 
 /*
+ * ES8 (card_es8.c): ECASD key establishment and SCP03t profile download into an ISD-P
+ *
+ *  Key establishment (GP Amd E scenario #3, crypto.md §A), over the ISD-R TAR or the ISD-P's own TAR:
+ *  - INSTALL [for personalization] 80 E6 20 00 of an ISD-P selects it (6A88 unknown, 6985 when it holds a profile);
+ *    over the ISD-P TAR the ISD-P is also selected implicitly;
+ *  - STORE DATA 3A01 CERT.DP.ECDSA: verified with PK.CI.ECDSA (signature, key usage 88, discretionary data
+ *    C8 01 01, effective and expiry dates against c->today), PK.DP.ECDSA kept, answer 85 10 <random challenge>;
+ *    6A80 for a bad certificate or no CI key, 6985 without a selected ISD-P;
+ *  - STORE DATA 3A02: signature checked with PK.DP.ECDSA over the DGI and the challenge, ECDH with SK.ECASD.ECKA,
+ *    the derived keyset (KUQ 10: ENC/MAC/DEK; KUQ 5C: one base key for all three) installed with the CRT's KVN,
+ *    ISD-P SELECTABLE -> PERSONALIZED, answer [85 DR] 86 10 receipt; 6985 without a challenge, 6A80 otherwise;
+ *    nothing is installed on error, and the challenge is spent either way.
+ *  SCP03t (crypto.md §B.2) on that keyset, with i = 70 and a pseudo-random card challenge from a 3-byte sequence
+ *  counter per keyset (000001 first, incremented at every INITIALIZE UPDATE): 84 -> 84 L <IU response>,
+ *  85 (SL 33 only) -> 85 00, 86 -> 86 00, or for the segment that completes (or aborts) the profile package
+ *  86 L <wrapped EUICCResponse>. The plaintext is a concatenation of SAIP profile elements (DER), parsed as it
+ *  arrives: the first must be the header A0 with the ICCID (83, 10 bytes of swapped BCD), the last the end AA.
+ *  At the end the ISD-P is DISABLED with that ICCID and uses the package size of its quota. A malformed package,
+ *  a first PE that is not the header, or a package above the quota (or, without quota, the free memory) aborts
+ *  the installation: EUICCResponse with the error and profileInstallationAborted, the ISD-P stays PERSONALIZED.
+ *  The EUICCResponse of a failure goes on the last '86' of the script in which it happened (later segments of
+ *  that script are MAC-checked and discarded): its R-MAC then chains on the last command the SM-DP wrapped.
+ *  Errors (answered '9F46 01 xx', and the session is closed): enum sim_scp03t_err.
+ */
+
+#define SIM_TAG_SCP03T_ERROR 0x9F46 /*!< SCP03t error TLV (WHTY's tag; the value is our choice, below) */
+
+/*! Values of the SCP03t error TLV 9F46 01 xx (the simulator's own coding: SGP.02's is not at hand). */
+enum sim_scp03t_err {
+	SIM_SCP03T_ERR_SECURITY = 0x01,	  /*!< MAC or cryptogram verification failed */
+	SIM_SCP03T_ERR_NO_SESSION = 0x02, /*!< 85 or 86 without the secure channel they need */
+	SIM_SCP03T_ERR_KEY = 0x03,	  /*!< no keyset, or KVN / key identifier not known */
+	SIM_SCP03T_ERR_FORMAT = 0x04,	  /*!< the TLV does not decode */
+	SIM_SCP03T_ERR_SL = 0x05,	  /*!< security level other than 33 */
+	SIM_SCP03T_ERR_STATE = 0x06,	  /*!< the ISD-P is not PERSONALIZED, or the package is already done */
+};
+
+#define SIM_PROFILE_MAX (1024 * 1024) /*!< largest profile package held during a download */
+
+/*! Load PK.CI.ECDSA from a PEM X.509 certificate (as scripts/gen-test-pki writes ci.crt) into a new proto_ec_pub
+ *  under ctx. -ENOENT, -EINVAL (not an EC key on a supported curve), -ENOMEM. */
+int sim_ci_load_pem(void *ctx, const char *path, struct proto_ec_pub **out);
+
+/*! ES8 part of an APDU addressed to target (NULL = through the ISD-R): INSTALL [for personalization] and STORE DATA
+ *  3A01/3A02. Returns the SW, or 0 when the APDU is not an ES8 one (the caller handles it). */
+uint16_t sim_es8_apdu(struct sim_card *c, struct sim_isdp *target, const struct proto_apdu *a, struct proto_buf *rdata);
+
+/*! One SCP03t TLV for ISD-P d: writes the response TLV to rsp. last: this is the last '86' of its script (a failed
+ *  installation is reported there). 0; 1 when an error TLV was written (the session is closed); 2 when the
+ *  EUICCResponse of an aborted installation was written; -PROTO_E_NOSPACE, -ENOMEM. */
+int sim_es8_scp03t(struct sim_card *c, struct sim_isdp *d, const uint8_t *tlv, size_t len, bool last,
+		   struct proto_buf *rsp);
+
+/*! Whether item (the value of a '22' TLV) is an SCP03t TLV: one TLV of tag 84, 85 or 86 filling it. */
+bool sim_es8_is_scp03t(const uint8_t *item, size_t len);
+
+/*! Release the ES8 state of an ISD-P (keys, session, partial package), e.g. before deleting it. */
+void sim_es8_isdp_free(struct sim_card *c, struct sim_isdp *d);
+
+/*! Apply a fault specification "KIND@IDX" or "KIND@*" (KIND receipt, mac, memory, ecasd) to f when it concerns
+ *  index (or all). Returns 1 when it applies, 0 when not, -EINVAL for a bad specification. */
+int sim_es8_fault_parse(const char *spec, uint32_t index, struct sim_es8_faults *f);
+
+/*
  * Fleet: the card population, addressed by MSISDN
  */
 
@@ -269,6 +368,9 @@ struct sim_fleet {
 	uint64_t notif_delay_ms;	/*!< copied into each new card */
 	struct sim_msl msl;		/*!< copied into each new card (default: CC and ciphering) */
 	uint64_t notif_confirmed;	/*!< NotificationConfirmations that confirmed a pending notification */
+	const struct proto_ec_pub *ci;	/*!< PK.CI.ECDSA given to each new card (borrowed) */
+	const char **faults;		/*!< ES8 fault specifications applied to each new card (borrowed) */
+	unsigned n_faults;
 };
 
 /*! Create a fleet of n eUICCs (1..SIM_FLEET_MAX) as a talloc child of ctx. Only the MSISDN table is built here.

@@ -1,16 +1,27 @@
-/* Unit tests of the simulated eUICC (card.c), its SCP80 receive path (sim_ota.c), the fleet derivation (fleet.c)
- * and the fake-SMSC line codec (kannel_fake.c), without Kannel. The SM-SR side is played with the ota/ and proto/
- * codecs. */
+/* Unit tests of the simulated eUICC (card.c, card_es8.c), its SCP80 receive path (sim_ota.c), the fleet derivation
+ * (fleet.c) and the fake-SMSC line codec (kannel_fake.c), without Kannel. The SM-SR and SM-DP sides are played with
+ * the ota/ and proto/ codecs. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <talloc.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include "proto/bertlv.h"
+#include "proto/ec.h"
 #include "proto/errors.h"
 #include "proto/gp_apdu.h"
+#include "proto/gp_cert.h"
 #include "proto/hex.h"
+#include "proto/saip_rsp.h"
 #include "proto/ts102226_rcmd.h"
+#include "ota/gp_ecka.h"
+#include "ota/gp_scp03.h"
 #include "ota/keystore.h"
+#include "ota/keystore_ec.h"
 #include "ota/ts102225_spkt.h"
 #include "ota/ts31115_sms.h"
 #include "tests/testlib.h"
@@ -817,6 +828,792 @@ static void test_ota(void)
  * Fleet
  */
 
+/*
+ * ES8: key establishment and SCP03t profile download, the SM-DP played with ota/ (gp_ecka.h, gp_scp03.h)
+ */
+
+/* The transport to the card: a script run directly on the ISD-R (target NULL) or an ISD-P, or a real SCP80 command
+ * packet (SPI 1621, ISD-R keyset) to a TAR through the card's SMS receive path. */
+struct es8_link {
+	struct sim_card *c;
+	struct sim_isdp *target;
+	struct sim_ota *o; /* non-NULL: over SCP80 */
+	struct host h;
+	uint8_t tar[3];
+	uint64_t cntr;
+	struct sim_ota_out *out;
+	uint8_t por_status; /* of the last packet */
+	uint8_t por_tar[3];
+};
+
+/* A script being built: AA { 22 {item} ... } */
+struct sb {
+	uint8_t buf[4096];
+	struct proto_buf b;
+	struct proto_rcmd_enc e;
+};
+
+static void sb_begin(struct sb *s)
+{
+	proto_buf_init(&s->b, s->buf, sizeof(s->buf));
+	proto_rcmd_cmd_begin(&s->e, &s->b, false);
+}
+
+/* 22 { raw item } */
+static void sb_item(struct sb *s, const uint8_t *item, size_t len)
+{
+	size_t m = proto_rcmd_capdu_open(&s->e);
+
+	proto_buf_put(&s->b, item, len);
+	proto_rcmd_capdu_close(&s->e, m);
+}
+
+/* The answer: the values of the 23 TLVs (copied into rsp_mem). */
+static uint8_t rsp_mem[8192];
+struct es8_rsp {
+	unsigned n;
+	const uint8_t *v[16];
+	size_t len[16];
+	bool bad_format;
+};
+
+static uint16_t item_sw(const struct es8_rsp *r, unsigned i)
+{
+	return r->len[i] >= 2 ? (uint16_t)(r->v[i][r->len[i] - 2] << 8 | r->v[i][r->len[i] - 1]) : 0;
+}
+
+static int es8_run(struct es8_link *l, struct sb *s, struct es8_rsp *r)
+{
+	struct proto_tlv top, t;
+	struct proto_tlv_iter it;
+	size_t rlen;
+	int n = proto_rcmd_end(&s->e), rc;
+
+	memset(r, 0, sizeof(*r));
+	if (n < 0)
+		return n;
+	if (l->o) {
+		struct ota_por por;
+
+		rc = send_packet(l->o, l->c, &l->h, "1621", 0x12, 0x12, l->tar, ++l->cntr, l->h.kic, l->h.kid,
+				 s->b.data, s->b.len, false, false, l->out, NULL);
+		if (rc < 0 || !l->out->por)
+			return -1;
+		rc = decode_por(l->out, "1621", 0x12, 0x12, &l->h, false, &por);
+		if (rc < 0)
+			return rc;
+		l->por_status = por.status;
+		memcpy(l->por_tar, por.tar, 3);
+		if (por.status != OTA_POR_OK)
+			return 0;
+		memcpy(rsp_mem, por.data, por.data_len);
+		rlen = por.data_len;
+	} else {
+		struct sim_script_result res;
+		struct proto_buf b;
+
+		proto_buf_init(&b, rsp_mem, sizeof(rsp_mem));
+		rc = sim_card_run_script_on(l->c, l->target, s->b.data, s->b.len, &b, 1000, &res);
+		if (rc < 0)
+			return rc;
+		rlen = b.len;
+	}
+	if (proto_tlv_decode_exact(rsp_mem, rlen, &top) < 0 || top.tag != PROTO_RCMD_TAG_RSP_SCRIPT)
+		return -PROTO_E_MALFORMED;
+	proto_tlv_iter_init(&it, top.val, top.len);
+	while ((rc = proto_tlv_iter_next(&it, &t)) > 0) {
+		if (t.tag == PROTO_RCMD_TAG_BAD_FORMAT)
+			r->bad_format = true;
+		if (t.tag != PROTO_RCMD_TAG_RAPDU || r->n == 16)
+			continue;
+		r->v[r->n] = t.val;
+		r->len[r->n++] = t.len;
+	}
+	return rc;
+}
+
+/* The SM-DP side of one download. */
+struct dp {
+	struct ota_eckey *sk; /* SK.DP.ECDSA */
+	uint8_t cert[512];    /* CERT.DP.ECDSA */
+	size_t cert_len;
+	struct proto_ec_pub *pk_ecasd; /* from CERT.ECASD.ECKA (here: from the fleet derivation) */
+	uint8_t curve;
+	uint8_t rc[16];
+	struct ota_ecka_crt crt;
+	uint8_t crt_tlv[64];
+	size_t crt_len;
+	struct ota_ecka_keys keys;
+	struct ota_scp03 *scp;
+	uint8_t hc[8];
+	uint8_t seq[3]; /* sequence counter of the card's last IU response */
+};
+
+static const uint8_t bcd_20260101[4] = {0x20, 0x26, 0x01, 0x01}, bcd_20360101[4] = {0x20, 0x36, 0x01, 0x01};
+
+/* Issue a GP certificate for the public key of subject, signed by issuer (as sm-ota cert-issue does). */
+static size_t issue_cert(struct ota_eckey *issuer, struct ota_eckey *subject, uint8_t usage, const uint8_t *disc,
+			 size_t disc_len, uint8_t *out, size_t cap)
+{
+	static const uint8_t serial[] = {0x01, 0x02, 0x03}, caid[] = {0xCA, 0x01}, subj[] = {'S', 'M', '-', 'D', 'P'};
+	uint8_t sd[512], sig[PROTO_EC_SIG_LEN];
+	struct proto_gp_cert gc;
+	struct proto_buf b;
+
+	memset(&gc, 0, sizeof(gc));
+	gc.serial = (struct proto_gp_field){serial, sizeof(serial)};
+	gc.ca_id = (struct proto_gp_field){caid, sizeof(caid)};
+	gc.subject = (struct proto_gp_field){subj, sizeof(subj)};
+	gc.key_usage = (struct proto_gp_field){&usage, 1};
+	gc.effective = (struct proto_gp_field){bcd_20260101, 4};
+	gc.expiry = (struct proto_gp_field){bcd_20360101, 4};
+	if (disc)
+		gc.discretionary = (struct proto_gp_field){disc, disc_len};
+	gc.pk = (struct proto_gp_field){ota_eckey_public(subject), PROTO_EC_POINT_LEN};
+	gc.has_curve_ref = true;
+	gc.curve_ref = ota_eckey_curve(subject);
+	proto_buf_init(&b, sd, sizeof(sd));
+	if (proto_gp_cert_put_signed_data(&b, &gc) < 0 || ota_eckey_sign(issuer, sd, b.len, sig) < 0)
+		return 0;
+	gc.signature = (struct proto_gp_field){sig, sizeof(sig)};
+	proto_buf_init(&b, out, cap);
+	return proto_gp_cert_encode(&b, &gc) < 0 ? 0 : b.len;
+}
+
+static const uint8_t disc_smdp[] = {0xC8, 0x01, 0x01}, disc_smsr[] = {0xC8, 0x01, 0x02};
+
+/* A new SM-DP whose certificate is issued by ci; the ECASD public key of card c on its curve. */
+static struct dp *dp_new(struct ota_eckey *ci, struct sim_card *c, uint8_t kuq)
+{
+	struct dp *d = talloc_zero(ctx, struct dp);
+	struct ota_eckey *ecasd = NULL;
+	uint8_t sk[SIM_ECASD_SK_LEN];
+	struct proto_buf b;
+
+	ota_eckey_generate(d, PROTO_EC_REF_P256, &d->sk);
+	d->cert_len = issue_cert(ci, d->sk, 0x88, disc_smdp, sizeof(disc_smdp), d->cert, sizeof(d->cert));
+	sim_fleet_ecasd_sk(&c->cfg, c->index, sk);
+	ota_eckey_import(d, c->ecasd_curve, sk, sizeof(sk), &ecasd);
+	ota_eckey_public_key(d, ecasd, &d->pk_ecasd);
+	talloc_free(ecasd);
+	d->curve = c->ecasd_curve;
+	d->crt = (struct ota_ecka_crt){.scenario_params = OTA_ECKA_SP_CERT | OTA_ECKA_SP_DELETE_KEYS,
+				       .kuq = kuq,
+				       .key_type = OTA_ECKA_KEY_TYPE_AES,
+				       .key_len = 16,
+				       .key_id = 0x01,
+				       .kvn = 0x30};
+	proto_buf_init(&b, d->crt_tlv, sizeof(d->crt_tlv));
+	ota_ecka_crt_encode(&b, &d->crt);
+	d->crt_len = b.len;
+	return d;
+}
+
+static int dp_destructor(struct dp *d)
+{
+	ota_ecka_keys_free(&d->keys);
+	return 0;
+}
+
+/* KEYEST1: [INSTALL [for personalization]] + STORE DATA 3A01; returns the SW of the last command. */
+static uint16_t es8_keyest1(struct es8_link *l, struct dp *d, const uint8_t *aid, bool with_install, unsigned *n)
+{
+	struct sb s;
+	struct es8_rsp r;
+	const uint8_t *rc;
+	size_t rc_len, m;
+
+	sb_begin(&s);
+	if (with_install) {
+		m = proto_rcmd_capdu_open(&s.e);
+		proto_gp_install_for_perso(&s.b, aid, 16);
+		proto_rcmd_capdu_close(&s.e, m);
+	}
+	m = proto_rcmd_capdu_open(&s.e);
+	ota_ecka_cert_apdu(&s.b, d->cert, d->cert_len);
+	proto_rcmd_capdu_close(&s.e, m);
+	if (es8_run(l, &s, &r) < 0 || !r.n)
+		return 0;
+	*n = r.n;
+	if (item_sw(&r, r.n - 1) == 0x9000 &&
+	    (ota_ecka_challenge_decode(r.v[r.n - 1], r.len[r.n - 1] - 2, &rc, &rc_len) < 0 || rc_len != 16))
+		return 1;
+	if (item_sw(&r, r.n - 1) == 0x9000)
+		memcpy(d->rc, rc, 16);
+	return item_sw(&r, r.n - 1);
+}
+
+/* KEYEST2: STORE DATA 3A02; *sw gets the card's SW; returns ota_ecka_dp_finish() (receipt check). */
+static int es8_keyest2(struct es8_link *l, struct dp *d, uint16_t *sw)
+{
+	struct ota_eckey *esk = NULL;
+	struct sb s;
+	struct es8_rsp r;
+	size_t m;
+	int rc;
+
+	sb_begin(&s);
+	m = proto_rcmd_capdu_open(&s.e);
+	rc = ota_ecka_dp_keyparams(d, d->sk, d->curve, &d->crt, d->rc, 16, &esk, &s.b);
+	proto_rcmd_capdu_close(&s.e, m);
+	*sw = 0;
+	if (rc < 0 || es8_run(l, &s, &r) < 0 || r.n != 1) {
+		talloc_free(esk);
+		return -1;
+	}
+	*sw = item_sw(&r, 0);
+	rc = *sw == 0x9000
+		     ? ota_ecka_dp_finish(d, esk, d->pk_ecasd, d->crt_tlv, d->crt_len, r.v[0], r.len[0] - 2, &d->keys)
+		     : -1;
+	talloc_free(esk);
+	return rc;
+}
+
+/* SCP03t INITIALIZE UPDATE: checks the precomputed card challenge and the card cryptogram. */
+static int es8_iu(struct es8_link *l, struct dp *d, const uint8_t *aid)
+{
+	struct ota_scp03_iu_rsp iu;
+	uint8_t cc[8];
+	struct sb s;
+	struct es8_rsp r;
+	size_t m;
+	int rc;
+
+	memset(d->hc, 0x5A, sizeof(d->hc));
+	d->hc[7] = (uint8_t)l->cntr;
+	sb_begin(&s);
+	m = proto_rcmd_capdu_open(&s.e);
+	ota_scp03t_iu_encode(&s.b, d->crt.kvn, 0x00, d->hc);
+	proto_rcmd_capdu_close(&s.e, m);
+	if (es8_run(l, &s, &r) < 0 || r.n != 1)
+		return -1;
+	rc = ota_scp03t_iu_rsp_decode(&iu, r.v[0], r.len[0]);
+	if (rc < 0)
+		return rc;
+	if (iu.kvn != d->crt.kvn || iu.i != 0x70 || !iu.has_seq)
+		return -2;
+	memcpy(d->seq, iu.seq, 3);
+	/* i = 70: the SM-DP can precompute the challenge from the counter and the ISD-P AID */
+	if (ota_scp03_card_challenge(d->keys.key[0], iu.seq, aid, 16, cc) < 0 || memcmp(cc, iu.card_challenge, 8))
+		return -3;
+	TALLOC_FREE(d->scp);
+	rc = ota_scp03_new(d, d->keys.key[0], d->keys.nkeys > 1 ? d->keys.key[1] : d->keys.key[0], d->hc,
+			   iu.card_challenge, &d->scp);
+	if (rc == 0)
+		rc = ota_scp03_check_card_cryptogram(d->scp, iu.card_cryptogram);
+	return rc;
+}
+
+/* Load a package: EXTERNAL AUTHENTICATE and seg-byte '86' segments, per_script TLVs per script. Returns 1 with the
+ * EUICCResponse in *er, 0 when every segment was answered '86 00', or -EREMOTEIO with the error TLV value in *err,
+ * or another error. *segs counts the segments answered. tamper flips a MAC byte of segment tamper (1-based). */
+static int es8_load(struct es8_link *l, struct dp *d, const uint8_t *pkg, size_t len, size_t seg, unsigned per_script,
+		    bool send_ea, unsigned tamper, struct proto_saip_euicc_rsp *er, uint8_t *err, unsigned *segs)
+{
+	static uint8_t plain[1024];
+	size_t off = 0;
+	unsigned k = 0, i;
+	bool ea = send_ea;
+	int rc;
+
+	*segs = 0;
+	while (off < len) {
+		struct sb s;
+		struct es8_rsp r;
+		unsigned want = 0;
+
+		sb_begin(&s);
+		if (ea) {
+			size_t m = proto_rcmd_capdu_open(&s.e);
+			ota_scp03t_ext_auth_encode(d->scp, 0x33, &s.b);
+			proto_rcmd_capdu_close(&s.e, m);
+			want++;
+		}
+		for (i = 0; i < per_script && off < len; i++) {
+			size_t n = len - off < seg ? len - off : seg, m = proto_rcmd_capdu_open(&s.e);
+			ota_scp03t_wrap_cmd(d->scp, pkg + off, n, &s.b);
+			if (++k == tamper)
+				s.b.data[s.b.len - 1] ^= 0x01;
+			proto_rcmd_capdu_close(&s.e, m);
+			off += n;
+			want++;
+		}
+		if (es8_run(l, &s, &r) < 0 || !r.n)
+			return -1;
+		for (i = 0; i < r.n; i++) {
+			struct proto_buf ob;
+			if (r.len[i] >= 4 && r.v[i][0] == 0x9F && r.v[i][1] == 0x46) {
+				*err = r.v[i][3];
+				return -EREMOTEIO;
+			}
+			if (ea && i == 0) {
+				rc = ota_scp03t_ext_auth_rsp_check(r.v[0], r.len[0]);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
+			proto_buf_init(&ob, plain, sizeof(plain));
+			rc = ota_scp03t_unwrap_rsp(d->scp, r.v[i], r.len[i], &ob);
+			if (rc < 0)
+				return rc;
+			(*segs)++;
+			if (ob.len) {
+				rc = proto_saip_euicc_rsp_decode(er, ob.data, ob.len);
+				return rc < 0 ? rc : (i + 1 == r.n ? 1 : -2);
+			}
+		}
+		if (r.n != want)
+			return -3;
+		ea = false;
+	}
+	return 0;
+}
+
+/* A small SAIP package: header (ICCID 8949012345678901234), genericFileManagement with filler bytes, akaParameter,
+ * end. Returns its size. */
+static size_t build_package(uint8_t *out, size_t cap, bool header_first, size_t filler)
+{
+	static const uint8_t iccid[10] = {0x98, 0x94, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0xF4};
+	static const uint8_t id1[] = {0x81, 0x01, 0x01}, id2[] = {0x81, 0x01, 0x02}, id3[] = {0x81, 0x01, 0x03};
+	uint8_t fill[2048];
+	struct proto_buf b;
+	size_t m, m2, i;
+
+	for (i = 0; i < filler && i < sizeof(fill); i++)
+		fill[i] = (uint8_t)i;
+	proto_buf_init(&b, out, cap);
+	if (header_first) {
+		m = proto_tlv_open(&b, 0xA0);
+		proto_tlv_put(&b, 0x80, "\x02", 1);
+		proto_tlv_put(&b, 0x81, "\x03", 1);
+		proto_tlv_put(&b, 0x83, iccid, sizeof(iccid));
+		proto_tlv_put(&b, 0xA5, NULL, 0);
+		proto_tlv_put(&b, 0xA6, NULL, 0);
+		proto_tlv_close(&b, m);
+	}
+	m = proto_tlv_open(&b, 0xA1); /* genericFileManagement */
+	proto_tlv_put(&b, 0xA0, id1, sizeof(id1));
+	m2 = proto_tlv_open(&b, 0xA1);
+	proto_tlv_put(&b, 0x04, fill, filler);
+	proto_tlv_close(&b, m2);
+	proto_tlv_close(&b, m);
+	m = proto_tlv_open(&b, 0xA4); /* akaParameter */
+	proto_tlv_put(&b, 0xA0, id2, sizeof(id2));
+	m2 = proto_tlv_open(&b, 0xA1);
+	proto_tlv_put(&b, 0x80, "\x01", 1);
+	proto_tlv_put(&b, 0x81, fill, 16);
+	proto_tlv_close(&b, m2);
+	proto_tlv_close(&b, m);
+	m = proto_tlv_open(&b, 0xAA); /* end */
+	proto_tlv_put(&b, 0xA0, id3, sizeof(id3));
+	proto_tlv_close(&b, m);
+	return proto_buf_status(&b) < 0 ? 0 : b.len;
+}
+
+/* A card with a new ISD-P (aid_new, quota) made by CreateISDP; the CI key set. */
+static struct sim_card *es8_card(uint32_t index, const struct proto_ec_pub *ci, uint32_t quota, uint8_t curve)
+{
+	struct sim_card *c = new_card(index);
+	struct create_arg ca = {aid_new, quota};
+
+	c->ci = ci;
+	c->today = 20261122;
+	c->ecasd_curve = curve;
+	if (sw1(c, b_create, &ca) != 0x9000)
+		return NULL;
+	return c;
+}
+
+/* Key establishment and IU on a fresh card: 0 when the ISD-P is PERSONALIZED and the session is initialised. */
+static int es8_prepare(struct es8_link *l, struct dp *d)
+{
+	uint16_t sw;
+	unsigned n;
+
+	if (es8_keyest1(l, d, aid_new, true, &n) != 0x9000 || es8_keyest2(l, d, &sw) != 0)
+		return -1;
+	return es8_iu(l, d, aid_new);
+}
+
+static void test_es8_download(void)
+{
+	struct ota_eckey *ci_sk = NULL;
+	struct proto_ec_pub *ci = NULL;
+	struct sim_card *c;
+	struct sim_isdp *d;
+	struct dp *dp;
+	struct es8_link l = {0};
+	struct proto_saip_euicc_rsp er;
+	static uint8_t pkg[2048];
+	size_t pkg_len = build_package(pkg, sizeof(pkg), true, 500);
+	uint8_t err = 0;
+	unsigned n = 0, segs;
+	uint16_t sw;
+
+	CHECK_RC(ota_eckey_generate(ctx, PROTO_EC_REF_P256, &ci_sk), 0);
+	CHECK_RC(ota_eckey_public_key(ctx, ci_sk, &ci), 0);
+	c = es8_card(7, ci, 4096, PROTO_EC_REF_P256);
+	CHECK(c != NULL, "CreateISDP");
+	d = sim_card_isdp_find(c, aid_new, 16);
+	CHECK(d && d->lcs == SIM_LCS_SELECTABLE, "new ISD-P SELECTABLE");
+	dp = dp_new(ci_sk, c, OTA_ECKA_KUQ_SC_KEYS);
+	talloc_set_destructor(dp, dp_destructor);
+	CHECK(dp->cert_len > 0 && pkg_len > 500, "certificate and package built");
+
+	/* KEYEST1 through the ISD-R: INSTALL [for personalization] + CERT.DP.ECDSA -> 85 10 RC */
+	l.c = c;
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x9000 && n == 2, "KEYEST1 via the ISD-R: 9000, RC");
+	/* KEYEST2 to the ISD-P: receipt verified by the SM-DP */
+	l.target = d;
+	CHECK_RC(es8_keyest2(&l, dp, &sw), 0);
+	CHECK(sw == 0x9000 && dp->keys.nkeys == 3, "KEYEST2: receipt verified, three keys");
+	CHECK(d->lcs == SIM_LCS_PERSONALIZED && d->es8, "ISD-P PERSONALIZED with a keyset");
+	CHECK(c->pk_dp == NULL, "challenge spent");
+	/* a second 3A02 without a new certificate: 6985 */
+	CHECK(es8_keyest2(&l, dp, &sw) == -1 && sw == 0x6985, "3A02 again: 6985 (got %04x)", sw);
+
+	/* SCP03t: IU (challenge precomputed from counter 000001), EA + 2 segments, then 2 more segments */
+	CHECK_RC(es8_iu(&l, dp, aid_new), 0);
+	CHECK_HEX(dp->seq, 3, "000001", "first sequence counter");
+	CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 160, 2, true, 0, &er, &err, &segs), 1);
+	CHECK(segs == (pkg_len + 159) / 160 && segs >= 4, "every segment answered (%u)", segs);
+	CHECK(proto_saip_euicc_rsp_ok(&er), "EUICCResponse ok");
+	CHECK(d->lcs == SIM_LCS_DISABLED && !strcmp(d->iccid, "8949012345678901234"), "DISABLED with ICCID %s",
+	      d->iccid);
+	CHECK(d->used_nvm == pkg_len, "used memory = package size");
+	/* no further session on an ISD-P that holds a profile */
+	CHECK(es8_iu(&l, dp, aid_new) == -EREMOTEIO, "IU on a DISABLED ISD-P: error TLV");
+	/* deleting the ISD-P drops its keyset */
+	CHECK(sw1(c, b_delete, aid_new) == 0x9000 && !sim_card_isdp_find(c, aid_new, 16), "deleted");
+	talloc_free(dp);
+	talloc_free(c);
+
+	/* the same over SCP80 command packets to the ISD-P's implicit TAR (000012), with KUQ 5C */
+	{
+		struct sim_ota *o = sim_ota_new(ctx, 16, 60);
+		static const uint8_t tar_isdp[3] = {0x00, 0x00, 0x12}, tar_none[3] = {0x00, 0x00, 0x77};
+		struct sb s;
+		struct es8_rsp r;
+
+		c = es8_card(9, ci, 4096, PROTO_EC_REF_P256);
+		d = sim_card_isdp_find(c, aid_new, 16);
+		dp = dp_new(ci_sk, c, OTA_ECKA_KUQ_BASE_KEY);
+		talloc_set_destructor(dp, dp_destructor);
+		memset(&l, 0, sizeof(l));
+		l.c = c;
+		l.o = o;
+		l.out = talloc_zero(ctx, struct sim_ota_out);
+		host_keys(&l.h, 9);
+		memcpy(l.tar, tar_isdp, 3);
+		/* KEYEST1 without INSTALL [for personalization]: the addressed ISD-P is the target */
+		CHECK(es8_keyest1(&l, dp, aid_new, false, &n) == 0x9000 && n == 1, "KEYEST1 via the ISD-P TAR");
+		CHECK(l.por_status == 0 && !memcmp(l.por_tar, tar_isdp, 3), "PoR 00 echoes the ISD-P TAR");
+		CHECK(l.out->n_mo >= 1 && c->cntr == l.cntr, "counter of the ISD-R keyset updated");
+		CHECK_RC(es8_keyest2(&l, dp, &sw), 0);
+		CHECK(dp->keys.nkeys == 1 && d->lcs == SIM_LCS_PERSONALIZED, "KUQ 5C: one base key, PERSONALIZED");
+		CHECK_RC(es8_iu(&l, dp, aid_new), 0);
+		CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 200, 2, true, 0, &er, &err, &segs), 1);
+		CHECK(proto_saip_euicc_rsp_ok(&er) && d->lcs == SIM_LCS_DISABLED && d->iccid[0] == '8',
+		      "installed over SCP80");
+		/* a TAR that names no ISD-P: 09 */
+		memcpy(l.tar, tar_none, 3);
+		sb_begin(&s);
+		sb_item(&s, (const uint8_t *)"\x84\x0a\x30\x00\x01\x02\x03\x04\x05\x06\x07\x08", 12);
+		CHECK(es8_run(&l, &s, &r) == 0 && l.por_status == 0x09 && !memcmp(l.por_tar, tar_none, 3),
+		      "unknown ISD-P TAR: 09, TAR echoed");
+		talloc_free(l.out);
+		talloc_free(dp);
+		talloc_free(c);
+		talloc_free(o);
+		talloc_free(l.h.kic);
+		talloc_free(l.h.kid);
+	}
+
+	/* brainpoolP256r1 ECASD key (the first index whose scalar is below the brainpool order) */
+	{
+		uint32_t idx;
+		struct ota_eckey *k = NULL;
+		uint8_t sk[SIM_ECASD_SK_LEN];
+
+		for (idx = 0; idx < 64; idx++) {
+			sim_fleet_ecasd_sk(&cfg, idx, sk);
+			if (ota_eckey_import(ctx, PROTO_EC_REF_BRAINPOOLP256R1, sk, sizeof(sk), &k) == 0)
+				break;
+		}
+		talloc_free(k);
+		c = es8_card(idx, ci, 0, PROTO_EC_REF_BRAINPOOLP256R1);
+		d = sim_card_isdp_find(c, aid_new, 16);
+		dp = dp_new(ci_sk, c, OTA_ECKA_KUQ_SC_KEYS);
+		talloc_set_destructor(dp, dp_destructor);
+		memset(&l, 0, sizeof(l));
+		l.c = c;
+		l.target = d;
+		CHECK_RC(es8_prepare(&l, dp), 0);
+		CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 1000, 4, true, 0, &er, &err, &segs), 1);
+		CHECK(proto_saip_euicc_rsp_ok(&er) && d->lcs == SIM_LCS_DISABLED && segs == 1,
+		      "brainpoolP256r1 ECASD, no quota, one segment");
+		talloc_free(dp);
+		talloc_free(c);
+	}
+	talloc_free(ci);
+	talloc_free(ci_sk);
+}
+
+static void test_es8_failures(void)
+{
+	struct ota_eckey *ci_sk = NULL, *other_sk = NULL;
+	struct proto_ec_pub *ci = NULL;
+	struct sim_card *c;
+	struct sim_isdp *d;
+	struct dp *dp;
+	struct es8_link l;
+	struct proto_saip_euicc_rsp er;
+	const struct proto_saip_pe_status *pe;
+	static uint8_t pkg[2048], bad[2048];
+	size_t pkg_len = build_package(pkg, sizeof(pkg), true, 500), bad_len;
+	uint8_t err = 0;
+	unsigned n = 0, segs;
+	uint16_t sw;
+
+	ota_eckey_generate(ctx, PROTO_EC_REF_P256, &ci_sk);
+	ota_eckey_generate(ctx, PROTO_EC_REF_P256, &other_sk);
+	ota_eckey_public_key(ctx, ci_sk, &ci);
+
+#define FRESH(kuq)                                                                                                     \
+	do {                                                                                                           \
+		c = es8_card(7, ci, 4096, PROTO_EC_REF_P256);                                                          \
+		d = sim_card_isdp_find(c, aid_new, 16);                                                                \
+		dp = dp_new(ci_sk, c, kuq);                                                                            \
+		talloc_set_destructor(dp, dp_destructor);                                                              \
+		memset(&l, 0, sizeof(l));                                                                              \
+		l.c = c;                                                                                               \
+		l.target = d;                                                                                          \
+	} while (0)
+#define DONE()                                                                                                         \
+	do {                                                                                                           \
+		talloc_free(dp);                                                                                       \
+		talloc_free(c);                                                                                        \
+	} while (0)
+
+	/* CERT.DP.ECDSA of another CI: 6A80, the script stops, no challenge; 3A02 then 6985 */
+	FRESH(OTA_ECKA_KUQ_SC_KEYS);
+	dp->cert_len = issue_cert(other_sk, dp->sk, 0x88, disc_smdp, sizeof(disc_smdp), dp->cert, sizeof(dp->cert));
+	l.target = NULL;
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x6A80 && n == 2, "wrong CI: 6A80");
+	CHECK(c->pk_dp == NULL, "no PK.DP kept");
+	CHECK(es8_keyest2(&l, dp, &sw) == -1 && sw == 0x6985, "3A02 without a challenge: 6985");
+	CHECK(d->lcs == SIM_LCS_SELECTABLE && !d->es8, "nothing installed");
+	/* an SM-SR certificate (C8 01 02) is not CERT.DP.ECDSA */
+	dp->cert_len = issue_cert(ci_sk, dp->sk, 0x88, disc_smsr, sizeof(disc_smsr), dp->cert, sizeof(dp->cert));
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x6A80, "SM-SR certificate: 6A80");
+	/* expired (today after 20360101) and not yet valid (before 20260101) */
+	dp->cert_len = issue_cert(ci_sk, dp->sk, 0x88, disc_smdp, sizeof(disc_smdp), dp->cert, sizeof(dp->cert));
+	c->today = 20360102;
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x6A80, "expired: 6A80");
+	c->today = 20251231;
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x6A80, "not yet valid: 6A80");
+	c->today = 20360101;
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x9000, "valid on its expiry date");
+	/* no CI key configured */
+	c->ci = NULL;
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x6A80, "no CI: 6A80");
+	c->ci = ci;
+	/* --fault ecasd */
+	c->faults.ecasd = true;
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x6A80, "fault ecasd: 6A80");
+	c->faults.ecasd = false;
+	/* INSTALL [for personalization] of an unknown ISD-P, STORE DATA without selection */
+	CHECK(es8_keyest1(&l, dp, aid_absent, true, &n) == 0x6A88 && n == 1, "INSTALL perso unknown: 6A88");
+	c->perso_aid_len = 0;
+	CHECK(es8_keyest1(&l, dp, aid_new, false, &n) == 0x6985, "3A01 without a selected ISD-P: 6985");
+	/* INSTALL [for personalization] of the enabled profile's ISD-P: 6985 */
+	CHECK(es8_keyest1(&l, dp, aid_p0, true, &n) == 0x6985 && n == 1, "INSTALL perso of a profile: 6985");
+	DONE();
+
+	/* wrong receipt (fault): the SM-DP's check fails */
+	FRESH(OTA_ECKA_KUQ_SC_KEYS);
+	c->faults.receipt = true;
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x9000, "KEYEST1");
+	CHECK_RC(es8_keyest2(&l, dp, &sw), -PROTO_E_INTEGRITY);
+	CHECK(sw == 0x9000 && dp->keys.nkeys == 0, "fault receipt: receipt refused by the SM-DP");
+	DONE();
+
+	/* a key parameter signature by another key: 6A80, nothing installed */
+	FRESH(OTA_ECKA_KUQ_SC_KEYS);
+	CHECK(es8_keyest1(&l, dp, aid_new, true, &n) == 0x9000, "KEYEST1");
+	{
+		struct ota_eckey *keep = dp->sk;
+		dp->sk = other_sk;
+		CHECK(es8_keyest2(&l, dp, &sw) == -1 && sw == 0x6A80, "3A02 signed by another key: 6A80");
+		dp->sk = keep;
+	}
+	CHECK(d->lcs == SIM_LCS_SELECTABLE && !d->es8, "nothing installed");
+	DONE();
+
+	/* MAC errors */
+	FRESH(OTA_ECKA_KUQ_SC_KEYS);
+	CHECK_RC(es8_prepare(&l, dp), 0);
+	c->faults.mac = true;
+	CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 160, 2, true, 0, &er, &err, &segs), -EREMOTEIO);
+	CHECK(err == SIM_SCP03T_ERR_SECURITY && segs == 0, "fault mac: 9F46 01 01 on the first 86");
+	CHECK(d->lcs == SIM_LCS_PERSONALIZED, "still PERSONALIZED");
+	c->faults.mac = false;
+	/* the session is closed: an 86 now is out of session */
+	CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 160, 1, false, 0, &er, &err, &segs), -EREMOTEIO);
+	CHECK(err == SIM_SCP03T_ERR_NO_SESSION, "86 after the error: no session (%02x)", err);
+	/* a tampered C-MAC on the second segment: the first is acknowledged, then 9F46 01 01 */
+	CHECK_RC(es8_iu(&l, dp, aid_new), 0);
+	CHECK_HEX(dp->seq, 3, "000002", "sequence counter incremented");
+	CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 160, 1, true, 2, &er, &err, &segs), -EREMOTEIO);
+	CHECK(err == SIM_SCP03T_ERR_SECURITY && segs == 1, "tampered MAC: 9F46 01 01 after one segment");
+	/* an SCP03t TLV through the ISD-R is no C-APDU: bad format */
+	{
+		struct sb s;
+		struct es8_rsp r;
+
+		l.target = NULL;
+		sb_begin(&s);
+		sb_item(&s, (const uint8_t *)"\x86\x09\x01\x02\x03\x04\x05\x06\x07\x08\x09", 11);
+		CHECK(es8_run(&l, &s, &r) == 0 && r.bad_format && r.n == 0, "SCP03t via the ISD-R: bad format");
+		l.target = d;
+	}
+	DONE();
+
+	/* memory: a package above the ISD-P's quota, and the memory fault */
+	c = es8_card(7, ci, 300, PROTO_EC_REF_P256);
+	d = sim_card_isdp_find(c, aid_new, 16);
+	dp = dp_new(ci_sk, c, OTA_ECKA_KUQ_SC_KEYS);
+	talloc_set_destructor(dp, dp_destructor);
+	memset(&l, 0, sizeof(l));
+	l.c = c;
+	l.target = d;
+	CHECK_RC(es8_prepare(&l, dp), 0);
+	CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 160, 4, true, 0, &er, &err, &segs), 1);
+	pe = proto_saip_euicc_rsp_first_error(&er);
+	CHECK(pe && pe->status == PROTO_SAIP_NOT_ENOUGH_MEMORY && er.aborted && segs == 4,
+	      "above the quota: not-enough-memory, reported on the last segment of the script (%u)", segs);
+	CHECK(d->lcs == SIM_LCS_PERSONALIZED && !d->iccid[0] && d->used_nvm == 0, "no profile");
+	DONE();
+	FRESH(OTA_ECKA_KUQ_SC_KEYS);
+	c->faults.memory = true;
+	CHECK_RC(es8_prepare(&l, dp), 0);
+	CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 160, 4, true, 0, &er, &err, &segs), 1);
+	pe = proto_saip_euicc_rsp_first_error(&er);
+	CHECK(pe && pe->status == PROTO_SAIP_NOT_ENOUGH_MEMORY && pe->has_id && pe->id == 3 && er.aborted,
+	      "fault memory: not-enough-memory at the end PE");
+	CHECK(d->lcs == SIM_LCS_PERSONALIZED && !d->iccid[0], "no profile");
+	c->faults.memory = false;
+	/* a retry in a new session succeeds */
+	CHECK_RC(es8_iu(&l, dp, aid_new), 0);
+	CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 160, 4, true, 0, &er, &err, &segs), 1);
+	CHECK(proto_saip_euicc_rsp_ok(&er) && d->lcs == SIM_LCS_DISABLED, "retry installs");
+	DONE();
+
+	/* malformed packages */
+	FRESH(OTA_ECKA_KUQ_SC_KEYS);
+	CHECK_RC(es8_prepare(&l, dp), 0);
+	bad_len = build_package(bad, sizeof(bad), false, 100); /* no header */
+	CHECK_RC(es8_load(&l, dp, bad, bad_len, 160, 4, true, 0, &er, &err, &segs), 1);
+	pe = proto_saip_euicc_rsp_first_error(&er);
+	CHECK(pe && pe->status == PROTO_SAIP_INVALID_REQUEST_FORMAT && pe->has_id && pe->id == 1 && er.aborted,
+	      "first PE not the header: invalid-request-format in PE 1");
+	CHECK(d->lcs == SIM_LCS_PERSONALIZED, "no profile");
+	/* a length inside the genericFileManagement PE that overruns it */
+	CHECK_RC(es8_iu(&l, dp, aid_new), 0);
+	memcpy(bad, pkg, pkg_len);
+	{
+		size_t gfm = 2 + pkg[1], inner = gfm + 4 + 5; /* after the header; A1 82 LL LL, A0 03 81 01 01 */
+		CHECK(pkg[gfm] == 0xA1 && pkg[gfm + 1] == 0x82 && pkg[inner] == 0xA1 && pkg[inner + 1] == 0x82,
+		      "package layout");
+		bad[inner + 3] += 1; /* the inner A1 now overruns its PE */
+	}
+	CHECK_RC(es8_load(&l, dp, bad, pkg_len, 160, 4, true, 0, &er, &err, &segs), 1);
+	pe = proto_saip_euicc_rsp_first_error(&er);
+	CHECK(pe && pe->status == PROTO_SAIP_INVALID_REQUEST_FORMAT && er.aborted, "malformed DER: aborted");
+	/* indefinite length of the first PE */
+	CHECK_RC(es8_iu(&l, dp, aid_new), 0);
+	memcpy(bad, pkg, pkg_len);
+	bad[1] = 0x80;
+	CHECK_RC(es8_load(&l, dp, bad, pkg_len, 160, 4, true, 0, &er, &err, &segs), 1);
+	CHECK(er.aborted && segs == 4, "indefinite length: aborted, reported at the end of the script");
+	/* 86 before EXTERNAL AUTHENTICATE (wrapped by an open host session of other keys) */
+	CHECK_RC(es8_iu(&l, dp, aid_new), 0);
+	{
+		static const uint8_t k[16] = {1};
+		struct ota_key *ke = NULL, *km = NULL, *kr = NULL;
+
+		ota_key_import(ctx, k, 16, &ke);
+		ota_key_import(ctx, k, 16, &km);
+		ota_key_import(ctx, k, 16, &kr);
+		TALLOC_FREE(dp->scp);
+		CHECK_RC(ota_scp03_new_from_keys(dp, ke, km, kr, NULL, 0x33, &dp->scp), 0);
+		CHECK_RC(es8_load(&l, dp, pkg, pkg_len, 160, 1, false, 0, &er, &err, &segs), -EREMOTEIO);
+		CHECK(err == SIM_SCP03T_ERR_NO_SESSION, "86 before EA: 9F46 01 02 (%02x)", err);
+	}
+	CHECK(d->lcs == SIM_LCS_PERSONALIZED, "no profile");
+	DONE();
+#undef FRESH
+#undef DONE
+	talloc_free(ci);
+	talloc_free(ci_sk);
+	talloc_free(other_sk);
+}
+
+/* PK.CI.ECDSA from a PEM X.509 certificate (--ci-cert), as scripts/gen-test-pki writes ci.crt */
+static void test_es8_ci_load(void)
+{
+	char path[] = "/tmp/card_test_ci_XXXXXX";
+	struct proto_ec_pub *pk = NULL;
+	uint8_t point[80];
+	size_t point_len = 0;
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	X509_NAME *n = X509_get_subject_name(x);
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	CHECK(k && x && f, "key, certificate, file");
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"Test CI", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	X509_set_pubkey(x, k);
+	CHECK(X509_sign(x, k, EVP_sha256()) > 0, "self-signed");
+	CHECK(PEM_write_X509(f, x) == 1, "PEM written");
+	fclose(f);
+	EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &point_len);
+	CHECK_RC(sim_ci_load_pem(ctx, path, &pk), 0);
+	CHECK(pk && pk->ref == PROTO_EC_REF_P256 && point_len == 65 && !memcmp(pk->point, point, 65),
+	      "CI public key loaded");
+	talloc_free(pk);
+	/* a file that is not a PEM certificate, and no file */
+	f = fopen(path, "w");
+	fputs("not a certificate\n", f);
+	fclose(f);
+	CHECK_RC(sim_ci_load_pem(ctx, path, &pk), -EINVAL);
+	unlink(path);
+	CHECK_RC(sim_ci_load_pem(ctx, path, &pk), -ENOENT);
+	CHECK(pk == NULL, "nothing returned");
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static void test_es8_faults_parse(void)
+{
+	struct sim_es8_faults f = {0};
+
+	CHECK(sim_es8_fault_parse("mac@3", 3, &f) == 1 && f.mac, "mac@3 applies to 3");
+	CHECK(sim_es8_fault_parse("receipt@3", 4, &f) == 0 && !f.receipt, "receipt@3 not to 4");
+	CHECK(sim_es8_fault_parse("memory@*", 9, &f) == 1 && f.memory, "memory@* applies to all");
+	CHECK(sim_es8_fault_parse("ecasd@0", 0, &f) == 1 && f.ecasd, "ecasd@0");
+	CHECK(sim_es8_fault_parse("mac", 0, &f) == -EINVAL, "no @");
+	CHECK(sim_es8_fault_parse("bogus@1", 1, &f) == -EINVAL, "unknown kind");
+	CHECK(sim_es8_fault_parse("mac@x", 1, &f) == -EINVAL, "bad index");
+	CHECK(sim_es8_fault_parse("mac@-1", 1, &f) == -EINVAL, "negative index");
+}
+
 static void test_fleet(void)
 {
 	struct sim_fleet *f;
@@ -945,6 +1742,10 @@ int main(void)
 	test_notifications();
 	test_scripts();
 	test_ota();
+	test_es8_faults_parse();
+	test_es8_ci_load();
+	test_es8_download();
+	test_es8_failures();
 	test_fleet();
 	test_kannel_codec();
 

@@ -1,8 +1,9 @@
 /* euicc-sim: a fleet of simulated SGP.02 eUICCs behind Kannel's fake SMSC (test peer of smsrd).
  *
  * Each MT SMS addressed to a fleet MSISDN goes through the card's SCP80 receive path (sim_ota.c) and its ES5
- * command handling (card.c); PoRs and Default Notifications go back as MO SMS. Fault injection acts on what the
- * cards send (MOs), except --wrong-counter and --rollback which change how a card answers. */
+ * command handling (card.c), or through ES8 to an ISD-P by its TAR (card_es8.c: key establishment with the ECASD,
+ * SCP03t profile download); PoRs and Default Notifications go back as MO SMS. Fault injection acts on what the
+ * cards send (MOs), except --wrong-counter, --rollback and --fault which change how a card answers. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -399,12 +400,16 @@ static const char usage_text[] =
 	"            [--sm-sr-address ADDR] [--duration SECONDS] [--stats-file PATH] [--first-attach N]\n"
 	"            [--notif-delay MS] [--notif-resend SECONDS] [--notif-max-sends N] [--msl SPI1]\n"
 	"            [--drop F] [--delay MS[:F]] [--duplicate F] [--corrupt F] [--wrong-counter F] [--reorder F]\n"
-	"            [--rollback F] [-v]... [-q]\n"
+	"            [--rollback F] [--ci-cert PEM] [--fault KIND@IDX]... [-v]... [-q]\n"
 	"  euicc-sim --print-identity [--seed S] [--eid-prefix HEX] [--msisdn-prefix DIGITS] --index I [--count N]\n"
 	"F is a probability with a decimal point (0.25) or a count of events (3 = the next three).\n"
 	"Faults act on the MO SMS the cards send (drop one segment, delay, send twice, flip one bit, reverse the\n"
 	"segments); --wrong-counter answers PoR status 02 without running the script; --rollback makes an Enable\n"
-	"fail to attach (notification 03). Defaults: --fleet 1 --seed 1 --eid-prefix " SIM_DEFAULT_EID_PREFIX "\n"
+	"fail to attach (notification 03). --ci-cert is the GSMA CI's X.509 certificate (PEM) the ECASD verifies\n"
+	"CERT.DP.ECDSA with (without it every CERT.DP.ECDSA is refused). --fault KIND@IDX (IDX a fleet index or *):\n"
+	"receipt = wrong key establishment receipt, mac = MAC error on the first SCP03t '86', memory = profile\n"
+	"package refused for lack of memory, ecasd = CERT.DP.ECDSA refused. Defaults: --fleet 1 --seed 1 "
+	"--eid-prefix " SIM_DEFAULT_EID_PREFIX "\n"
 	"--msisdn-prefix " SIM_DEFAULT_MSISDN_PREFIX " --sm-sr-address 1001 --duration 300 (0 = until a signal)\n"
 	"--notif-delay 1000 --notif-resend 30 --notif-max-sends 5 --msl 06 (CC and ciphering required).\n";
 
@@ -488,43 +493,69 @@ static void print_identity(const struct sim_fleet_cfg *cfg, uint32_t index, uint
 }
 
 enum {
-	OPT_KANNEL = 256, OPT_FLEET, OPT_SEED, OPT_EID_PREFIX, OPT_MSISDN_PREFIX, OPT_SMSR, OPT_DURATION, OPT_STATS,
-	OPT_FIRST_ATTACH, OPT_NOTIF_DELAY, OPT_NOTIF_RESEND, OPT_NOTIF_MAX, OPT_MSL, OPT_DROP, OPT_DELAY, OPT_DUP,
-	OPT_CORRUPT, OPT_WRONG_CNTR, OPT_REORDER, OPT_ROLLBACK, OPT_PRINT_ID, OPT_INDEX, OPT_COUNT,
+	OPT_KANNEL = 256,
+	OPT_FLEET,
+	OPT_SEED,
+	OPT_EID_PREFIX,
+	OPT_MSISDN_PREFIX,
+	OPT_SMSR,
+	OPT_DURATION,
+	OPT_STATS,
+	OPT_FIRST_ATTACH,
+	OPT_NOTIF_DELAY,
+	OPT_NOTIF_RESEND,
+	OPT_NOTIF_MAX,
+	OPT_MSL,
+	OPT_DROP,
+	OPT_DELAY,
+	OPT_DUP,
+	OPT_CORRUPT,
+	OPT_WRONG_CNTR,
+	OPT_REORDER,
+	OPT_ROLLBACK,
+	OPT_PRINT_ID,
+	OPT_INDEX,
+	OPT_COUNT,
+	OPT_CI_CERT,
+	OPT_FAULT,
 };
 
 static const struct option long_opts[] = {
-	{ "kannel", required_argument, NULL, OPT_KANNEL },
-	{ "fleet", required_argument, NULL, OPT_FLEET },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "eid-prefix", required_argument, NULL, OPT_EID_PREFIX },
-	{ "msisdn-prefix", required_argument, NULL, OPT_MSISDN_PREFIX },
-	{ "sm-sr-address", required_argument, NULL, OPT_SMSR },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "stats-file", required_argument, NULL, OPT_STATS },
-	{ "first-attach", required_argument, NULL, OPT_FIRST_ATTACH },
-	{ "notif-delay", required_argument, NULL, OPT_NOTIF_DELAY },
-	{ "notif-resend", required_argument, NULL, OPT_NOTIF_RESEND },
-	{ "notif-max-sends", required_argument, NULL, OPT_NOTIF_MAX },
-	{ "msl", required_argument, NULL, OPT_MSL },
-	{ "drop", required_argument, NULL, OPT_DROP },
-	{ "delay", required_argument, NULL, OPT_DELAY },
-	{ "duplicate", required_argument, NULL, OPT_DUP },
-	{ "corrupt", required_argument, NULL, OPT_CORRUPT },
-	{ "wrong-counter", required_argument, NULL, OPT_WRONG_CNTR },
-	{ "reorder", required_argument, NULL, OPT_REORDER },
-	{ "rollback", required_argument, NULL, OPT_ROLLBACK },
-	{ "print-identity", no_argument, NULL, OPT_PRINT_ID },
-	{ "index", required_argument, NULL, OPT_INDEX },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	{"kannel", required_argument, NULL, OPT_KANNEL},
+	{"fleet", required_argument, NULL, OPT_FLEET},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"eid-prefix", required_argument, NULL, OPT_EID_PREFIX},
+	{"msisdn-prefix", required_argument, NULL, OPT_MSISDN_PREFIX},
+	{"sm-sr-address", required_argument, NULL, OPT_SMSR},
+	{"duration", required_argument, NULL, OPT_DURATION},
+	{"stats-file", required_argument, NULL, OPT_STATS},
+	{"first-attach", required_argument, NULL, OPT_FIRST_ATTACH},
+	{"notif-delay", required_argument, NULL, OPT_NOTIF_DELAY},
+	{"notif-resend", required_argument, NULL, OPT_NOTIF_RESEND},
+	{"notif-max-sends", required_argument, NULL, OPT_NOTIF_MAX},
+	{"msl", required_argument, NULL, OPT_MSL},
+	{"drop", required_argument, NULL, OPT_DROP},
+	{"delay", required_argument, NULL, OPT_DELAY},
+	{"duplicate", required_argument, NULL, OPT_DUP},
+	{"corrupt", required_argument, NULL, OPT_CORRUPT},
+	{"wrong-counter", required_argument, NULL, OPT_WRONG_CNTR},
+	{"reorder", required_argument, NULL, OPT_REORDER},
+	{"rollback", required_argument, NULL, OPT_ROLLBACK},
+	{"ci-cert", required_argument, NULL, OPT_CI_CERT},
+	{"fault", required_argument, NULL, OPT_FAULT},
+	{"print-identity", no_argument, NULL, OPT_PRINT_ID},
+	{"index", required_argument, NULL, OPT_INDEX},
+	{"count", required_argument, NULL, OPT_COUNT},
+	{"verbose", no_argument, NULL, 'v'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 struct options {
-	const char *kannel, *seed, *eid_prefix, *msisdn_prefix;
+	const char *kannel, *seed, *eid_prefix, *msisdn_prefix, *ci_cert;
+	const char *faults[64];
+	unsigned n_faults;
 	uint32_t fleet, first_attach, index, count;
 	unsigned long duration, notif_delay, notif_resend, notif_max;
 	uint8_t msl;
@@ -615,6 +646,20 @@ static void parse_args(int argc, char **argv, struct app *a, struct options *o)
 		case OPT_ROLLBACK:
 			parse_fault(&a->f_rollback, optarg);
 			break;
+		case OPT_CI_CERT:
+			o->ci_cert = optarg;
+			break;
+		case OPT_FAULT: {
+			struct sim_es8_faults f = {0};
+			if (o->n_faults == sizeof(o->faults) / sizeof(o->faults[0]) ||
+			    sim_es8_fault_parse(optarg, 0, &f) < 0) {
+				fprintf(stderr, "euicc-sim: --fault %s: want receipt|mac|memory|ecasd@INDEX or @*\n",
+					optarg);
+				usage();
+			}
+			o->faults[o->n_faults++] = optarg;
+			break;
+		}
 		case OPT_PRINT_ID:
 			o->print_id = true;
 			break;
@@ -711,6 +756,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "euicc-sim: out of memory\n");
 		return 1;
 	}
+	if (o.ci_cert) {
+		struct proto_ec_pub *ci;
+		rc = sim_ci_load_pem(a.ctx, o.ci_cert, &ci);
+		if (rc < 0) {
+			fprintf(stderr, "euicc-sim: --ci-cert %s: %s\n", o.ci_cert,
+				rc == -EINVAL ? "not a PEM certificate with a P-256 or brainpoolP256r1 key"
+					      : strerror(-rc));
+			return 2;
+		}
+		a.fleet->ci = ci;
+	} else {
+		SIM_LOG(SIM_DMAIN, SIM_LOG_NOTICE, "no --ci-cert: the ECASD refuses every CERT.DP.ECDSA (ES8)");
+	}
+	a.fleet->faults = o.faults;
+	a.fleet->n_faults = o.n_faults;
 	a.fleet->notif_delay_ms = o.notif_delay;
 	a.fleet->msl.integ = o.msl & 0x03;		/* an SPI1 byte: b2b1 integrity, b3 ciphering, b5b4 counter */
 	a.fleet->msl.cipher = o.msl & 0x04;

@@ -140,6 +140,7 @@ static int process_packet(struct sim_ota *o, struct sim_card *c, const uint8_t *
 	struct ota_por_hdr ph;
 	struct ota_sec sec;
 	struct proto_buf rsp;
+	struct sim_isdp *target = NULL;
 	bool secured = true, send;
 	uint64_t rcvd;
 	int rc;
@@ -159,7 +160,8 @@ static int process_packet(struct sim_ota *o, struct sim_card *c, const uint8_t *
 	ota_spi_decode(ph.spi, &spi);
 	out->event = SIM_OTA_PROCESSED;
 
-	if (memcmp(ph.tar, isdr_tar, 3)) {
+	/* the ISD-R, or an ISD-P by its implicit TAR (ES8), both secured with the ISD-R keyset */
+	if (memcmp(ph.tar, isdr_tar, 3) && !(target = sim_card_isdp_find_by_tar(c, ph.tar))) {
 		ph.status = OTA_POR_TAR_UNKNOWN;
 		secured = false;
 		goto por;
@@ -204,7 +206,7 @@ static int process_packet(struct sim_ota *o, struct sim_card *c, const uint8_t *
 	if (spi.cntr == OTA_CNTR_HIGHER || spi.cntr == OTA_CNTR_ONE_HIGHER)
 		c->cntr = rcvd;
 
-	rc = sim_card_run_script(c, cmd.data, cmd.data_len, &rsp, now_ms, &out->script);
+	rc = sim_card_run_script_on(c, target, cmd.data, cmd.data_len, &rsp, now_ms, &out->script);
 	if (rc < 0) {
 		SIM_LOGC(c, SIM_DOTA, SIM_LOG_NOTICE, "script response too long (%s)", proto_strerror(rc));
 		ph.status = OTA_POR_INSUFFICIENT_MEMORY;

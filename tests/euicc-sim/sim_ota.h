@@ -5,18 +5,18 @@
  *  1. reassemble concatenated MTs (IE 00/08, any order, duplicates dropped; keyed by card and sender);
  *  2. a complete TP-UD without IE 70 is ignored; a packet whose header cannot be read (shorter than CPL..TAR, or CPL
  *     not matching) gets no PoR at all;
- *  3. TAR: 000001 = ISD-R; anything else (ISD-P TARs included: ES8 is not simulated) = status 09, PoR in clear;
+ *  3. TAR: 000001 = ISD-R; the implicit TAR of an existing ISD-P (AID bytes 13..15) = that ISD-P (ES8, with the
+ *     ISD-R's keyset, counter and PoR rules; the PoR echoes the TAR); anything else = status 09, PoR in clear;
  *  4. keys: the ISD-R keyset when the KVN (high nibble) and algorithm (low nibble) of KIc/KID name it; a key the
  *     SPI needs and the card lacks = status 06, PoR in clear. Decode and verify with ota_spkt_cmd_decode():
  *     RC/CC wrong = 01, ciphering error = 05 (a wrong KIc gives 05 or 01), structure errors = no PoR;
  *  5. minimum security level of the ISD-R (struct sim_msl) not met = 0A;
  *  6. counter check per SPI1 b5b4 (ota_cntr_check(): 02 low, 03 high, 04 blocked), done only after the RC/CC
  *     succeeded; the stored counter is updated only then and only in modes 10/11;
- *  7. run the script on the ISD-R (card.h) and answer with a PoR per SPI2: b2b1 00 none, 01 always, 10 only when the
- *     status is not 00 or the script stopped on an error SW. Statuses 01 02 03 04 05 0A and 00 are secured as SPI2
- *     asks (ciphering, RC/CC with the command's keys, AES CC length as in the command); 06 and 09 go in clear
- *     without RC/CC. SPI2 b6 (DELIVER-REPORT vs SUBMIT) cannot be honoured over a fake SMSC: the PoR is always an
- *     MO (SMS-SUBMIT).
+ *  7. run the script on the ISD-R or the ISD-P (card.h) and answer with a PoR per SPI2: b2b1 00 none, 01 always, 10
+ * only when the status is not 00 or the script stopped on an error SW. Statuses 01 02 03 04 05 0A and 00 are secured as
+ * SPI2 asks (ciphering, RC/CC with the command's keys, AES CC length as in the command); 06 and 09 go in clear without
+ * RC/CC. SPI2 b6 (DELIVER-REPORT vs SUBMIT) cannot be honoured over a fake SMSC: the PoR is always an MO (SMS-SUBMIT).
  *  8. PoRs longer than 137 octets are segmented (concatenation IE 00 first, IE 71 only in segment 1). A secured
  *     segmented PoR has its RC/CC computed over the whole UDH of segment 1 (07 00 03 ref N 1 71 00), the rule
  *     ota_por_decode() applies to a TP-UD with a longer UDH; single-SMS PoRs come from ota_por_encode().
