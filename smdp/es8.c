@@ -12,6 +12,7 @@
 #include "proto/bertlv.h"
 #include "proto/errors.h"
 #include "proto/gp_apdu.h"
+#include "proto/saip_rsp.h"
 
 #define MAX_ITEMS 32 /* response items read from one script */
 
@@ -184,7 +185,7 @@ int smdp_es8_next(struct smdp_es8 *s, struct proto_buf *b, bool *more_to_do)
 	case SMDP_ES8_KEYEST1:
 		mark = s_open(b);
 		rc = proto_gp_install_for_perso(b, s->aid, s->aid_len);
-		if (rc == 0)
+		if (rc >= 0) /* the builder returns the APDU length */
 			rc = s_close(b, mark);
 		if (rc == 0) {
 			mark = s_open(b);
@@ -301,44 +302,6 @@ static int s_fail(struct smdp_es8 *s, enum smdp_es8_error e, char *why, size_t c
 	return -EPROTO;
 }
 
-/* the EUICCResponse (SAIP): SEQUENCE { peStatus SEQUENCE OF PEStatus, profileInstallationAborted NULL OPTIONAL,
- * statusMessage OPTIONAL }, PEStatus ::= SEQUENCE { status INTEGER (0 = ok), identification ..., ... }.
- * 0 when every PE status is ok and nothing was aborted; else -EPROTO with the first bad status in *status. */
-static int s_euicc_rsp(const uint8_t *p, size_t len, long *status)
-{
-	struct proto_tlv top, t, pe, f;
-	struct proto_tlv_iter it, it2, it3;
-	int rc;
-
-	*status = -1;
-	proto_tlv_iter_init(&it, p, len);
-	if (proto_tlv_iter_next(&it, &top) <= 0 || top.tag != 0x30)
-		return -PROTO_E_MALFORMED;
-	proto_tlv_iter_init(&it, top.val, top.len);
-	while ((rc = proto_tlv_iter_next(&it, &t)) > 0) {
-		if (t.tag == 0xA0) { /* peStatus [0] */
-			proto_tlv_iter_init(&it2, t.val, t.len);
-			while ((rc = proto_tlv_iter_next(&it2, &pe)) > 0) {
-				if (pe.tag != 0x30)
-					return -PROTO_E_MALFORMED;
-				proto_tlv_iter_init(&it3, pe.val, pe.len);
-				if (proto_tlv_iter_next(&it3, &f) <= 0 || f.tag != 0x80 || !f.len || f.len > 2)
-					return -PROTO_E_MALFORMED;
-				*status = f.val[0];
-				if (f.len == 2)
-					*status = *status << 8 | f.val[1];
-				if (*status)
-					return -EPROTO;
-			}
-			if (rc < 0)
-				return rc;
-		} else if (t.tag == 0x81) { /* profileInstallationAborted [1] */
-			return -EPROTO;
-		}
-	}
-	return rc;
-}
-
 int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *why, size_t cap)
 {
 	struct proto_tlv items[MAX_ITEMS];
@@ -414,19 +377,25 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 			i = 1;
 		}
 		for (k = 0; i < n; i++, k++) {
-			long st;
 			proto_buf_init(&ob, out, sizeof(out));
 			rc = ota_scp03t_unwrap_rsp(s->scp, items[i].val, items[i].len, &ob);
 			if (rc < 0)
 				return s_fail(s, SMDP_ES8_E_SCP03T, why, cap, "LOAD: segment %u: %s", k + 1,
 					      rc == -EREMOTEIO ? "error TLV from the ISD-P" : proto_strerror(rc));
 			if (ob.len) {
-				/* the EUICCResponse: only after the last segment */
-				rc = s_euicc_rsp(ob.data, ob.len, &st);
-				if (rc < 0)
-					return s_fail(s, rc == -EPROTO ? SMDP_ES8_E_PROFILE : SMDP_ES8_E_MALFORMED, why,
-						      cap, "LOAD: EUICCResponse %s (status %ld)",
-						      rc == -EPROTO ? "reports an error" : "unreadable", st);
+				/* the EUICCResponse: only after the last segment of a script */
+				struct proto_saip_euicc_rsp er;
+				const struct proto_saip_pe_status *pe;
+				if (proto_saip_euicc_rsp_decode(&er, ob.data, ob.len) < 0)
+					return s_fail(s, SMDP_ES8_E_MALFORMED, why, cap, "LOAD: EUICCResponse unreadable");
+				if (!proto_saip_euicc_rsp_ok(&er)) {
+					pe = proto_saip_euicc_rsp_first_error(&er);
+					return s_fail(s, SMDP_ES8_E_PROFILE, why, cap,
+						      "LOAD: EUICCResponse reports %s%s (PE %u)",
+						      pe ? proto_saip_status_name(pe->status) : "an error",
+						      er.aborted ? ", installation aborted" : "",
+						      pe && pe->has_id ? pe->id : 0);
+				}
 				if (i + 1 != n || s->sent != s->profile_len)
 					return s_fail(s, SMDP_ES8_E_PROFILE, why, cap,
 						      "LOAD: EUICCResponse before the end of the package");

@@ -79,10 +79,15 @@ static size_t s_package(uint8_t *out, size_t cap, size_t filler)
 	proto_tlv_put(&h, 0x83, iccid, sizeof(iccid));
 	proto_buf_init(&b, out, cap);
 	proto_tlv_put(&b, 0xA0, hdr, h.len);
-	memset(fill, 0x5A, sizeof(fill));
+	/* genericFileManagement PEs holding one OCTET STRING each (constructed: the content must be DER too) */
 	while (filler) {
 		size_t n = filler > 1500 ? 1500 : filler;
-		proto_tlv_put(&b, 0xA1, fill, n);
+		struct proto_buf f;
+		uint8_t os[1600];
+		memset(fill, 0x5A, n);
+		proto_buf_init(&f, os, sizeof(os));
+		proto_tlv_put(&f, 0x04, fill, n);
+		proto_tlv_put(&b, 0xA1, os, f.len);
 		filler -= n;
 	}
 	proto_tlv_put(&b, 0xAA, "\x30\x03\x80\x01\x01", 5);
@@ -177,7 +182,7 @@ static enum smdp_es8_step s_run(void *ctx, struct sim_card *c, struct sim_isdp *
 
 		proto_buf_init(&b, data, sizeof(data));
 		rc = smdp_es8_next(s, &b, &more);
-		CHECK(rc == 0 && b.len <= cfg->max_data + 64, "next SendData built (%zu bytes)", b.len);
+		CHECK(rc == 0 && b.len <= cfg->max_data + 64, "next SendData built (%zu bytes, %s)", b.len, proto_strerror(rc));
 		if (rc)
 			break;
 		(*senddata)++;
