@@ -9,35 +9,17 @@
 #include "smsr/config.h"
 #include "smsr/logging.h"
 
-enum item_type {
-	T_STR,		/*!< char[] */
-	T_BOOL,		/*!< bool */
-	T_INT,		/*!< int64_t */
-	T_MS,		/*!< int64_t milliseconds, written with a unit */
-	T_SIZE,		/*!< uint64_t bytes */
-};
-
-struct item {
-	const char *section;
-	const char *key;
-	enum item_type type;
-	size_t off;
-	size_t size;	/*!< T_STR: buffer size */
-	const char *def;
-	const char *help;
-};
-
-#define S(sec, key, field, def, help) { sec, key, T_STR, offsetof(struct smsr_config, field), \
+#define S(sec, key, field, def, help) { sec, key, SMSR_INI_STR, offsetof(struct smsr_config, field), \
 					 sizeof(((struct smsr_config *)0)->field), def, help }
 #define N(sec, key, type, field, def, help) { sec, key, type, offsetof(struct smsr_config, field), 0, def, help }
 
-static const struct item items[] = {
+static const struct smsr_ini_item items[] = {
 	S("smsr", "entity-id", entity_id, "1.3.6.1.4.1.99999.10", "this SM-SR's entity OID (wsa:From EntityId)"),
 	S("smsr", "entity-name", entity_name, "SM-SR", "this SM-SR's entity name"),
 	S("smsr", "sms-address", sms_address, "1001", "SMS address of the SM-SR: MT sender, MO destination"),
 	S("db", "path", db_path, "/var/lib/m2m-sm/smsr", "LMDB directory of the EIS store and operation journal"),
-	N("db", "map-size", T_SIZE, db_map_size, "8G", "LMDB map size (upper bound of the store)"),
-	N("db", "group-commit", T_BOOL, db_group_commit, "yes",
+	N("db", "map-size", SMSR_INI_SIZE, db_map_size, "8G", "LMDB map size (upper bound of the store)"),
+	N("db", "group-commit", SMSR_INI_BOOL, db_group_commit, "yes",
 	  "one durable commit per event-loop pass, before any reply or SMS of that pass leaves (no: one per write)"),
 	S("keystore", "master-key-file", master_key_file, "/etc/m2m-sm/smsr-master.key",
 	  "32-byte master key wrapping keys at rest (mode 0600)"),
@@ -51,7 +33,7 @@ static const struct item items[] = {
 	S("es4", "tls-cert", tls_cert, "/etc/m2m-sm/smsr.crt", "server certificate (PEM)"),
 	S("es4", "tls-key", tls_key, "/etc/m2m-sm/smsr.key", "server private key (PEM)"),
 	S("es4", "tls-ca", tls_ca, "/etc/m2m-sm/ca.crt", "CA bundle for requester client certificates (mutual TLS)"),
-	N("es4", "max-body", T_SIZE, max_body, "1M", "largest SOAP request accepted"),
+	N("es4", "max-body", SMSR_INI_SIZE, max_body, "1M", "largest SOAP request accepted"),
 	S("es4", "schema-dir", schema_dir, "/usr/share/m2m-sm/gsma-schema", "GSMA XSDs served beside our WSDL"),
 	S("es4", "wsdl-dir", wsdl_dir, "/usr/share/m2m-sm/wsdl", "our WSDLs, served at /wsdl/ of the ES4 endpoint"),
 	S("es3", "zmq-listen", es3_listen, "",
@@ -59,38 +41,38 @@ static const struct item items[] = {
 	S("es3", "curve-public-key", es3_public_key, "", "this SM-SR's CURVE public key (Z85, 40 characters)"),
 	S("es3", "curve-secret-key-file", es3_secret_key_file, "",
 	  "file holding this SM-SR's CURVE secret key (Z85, 40 characters; mode 0600)"),
-	N("es3", "resend", T_MS, es3_resend_ms, "5s", "resend an unanswered callback to an SM-DP after"),
-	N("es3", "timeout", T_MS, es3_timeout_ms, "10m", "give a callback up (then retried later) after"),
-	N("es3", "max-inflight", T_INT, es3_max_inflight, "1000", "unanswered callbacks per link"),
-	N("es3", "hwm", T_INT, es3_hwm, "10000", "ZeroMQ high-water mark (messages queued per peer)"),
+	N("es3", "resend", SMSR_INI_MS, es3_resend_ms, "5s", "resend an unanswered callback to an SM-DP after"),
+	N("es3", "timeout", SMSR_INI_MS, es3_timeout_ms, "10m", "give a callback up (then retried later) after"),
+	N("es3", "max-inflight", SMSR_INI_INT, es3_max_inflight, "1000", "unanswered callbacks per link"),
+	N("es3", "hwm", SMSR_INI_INT, es3_hwm, "10000", "ZeroMQ high-water mark (messages queued per peer)"),
 	S("kannel", "sendsms-url", sendsms_url, "http://127.0.0.1:13013/cgi-bin/sendsms", "Kannel smsbox sendsms"),
 	S("kannel", "username", sendsms_user, "ota", "sendsms-user username"),
 	S("kannel", "password", sendsms_password, "otapw", "sendsms-user password"),
 	S("kannel", "smsc-id", smsc_id, "", "route MTs to this smsc-id (empty: Kannel's choice)"),
 	S("kannel", "mo-listen", mo_listen, "127.0.0.1:18080", "address of our MO/DLR listener"),
 	S("kannel", "mo-url", mo_url, "http://127.0.0.1:18080", "base URL Kannel calls for MO and DLR"),
-	N("kannel", "throughput", T_INT, smsc_throughput, "0", "MT SMS per second per SMSC (0: unlimited)"),
-	N("kannel", "max-parallel", T_INT, sendsms_parallel, "64", "sendsms requests in flight at once"),
-	N("kannel", "dlr-mask", T_INT, dlr_mask, "18",
+	N("kannel", "throughput", SMSR_INI_INT, smsc_throughput, "0", "MT SMS per second per SMSC (0: unlimited)"),
+	N("kannel", "max-parallel", SMSR_INI_INT, sendsms_parallel, "64", "sendsms requests in flight at once"),
+	N("kannel", "dlr-mask", SMSR_INI_INT, dlr_mask, "18",
 	  "delivery reports asked from Kannel: 18 = failures only (the PoR proves execution); 31 = all"),
 	S("es5", "spi", spi, "1639", "SPI of ES5 command packets (hex)"),
 	S("es5", "kic", kic, "12", "KIc of the ISD-R SCP80 keyset (hex)"),
 	S("es5", "kid", kid, "12", "KID of the ISD-R SCP80 keyset (hex)"),
 	S("es5", "tar", tar, "000001", "TAR of the ISD-R (hex)"),
-	N("es5", "por-timeout", T_MS, por_timeout_ms, "30s", "wait for a PoR before a retry"),
-	N("es5", "dlr-timeout", T_MS, dlr_timeout_ms, "60s", "wait for the SMSC delivery report"),
-	N("es5", "retries", T_INT, retries, "3", "resends of an unanswered command (each with a fresh counter)"),
-	N("es5", "notification-timeout", T_MS, notification_timeout_ms, "5m",
+	N("es5", "por-timeout", SMSR_INI_MS, por_timeout_ms, "30s", "wait for a PoR before a retry"),
+	N("es5", "dlr-timeout", SMSR_INI_MS, dlr_timeout_ms, "60s", "wait for the SMSC delivery report"),
+	N("es5", "retries", SMSR_INI_INT, retries, "3", "resends of an unanswered command (each with a fresh counter)"),
+	N("es5", "notification-timeout", SMSR_INI_MS, notification_timeout_ms, "5m",
 	  "wait for the eUICC notification after Enable/Disable"),
 	S("log", "level", log_level, "info", "default level: debug, info, notice, error"),
-	N("log", "syslog", T_BOOL, log_syslog, "no", "log to syslog instead of stderr"),
-	N("log", "timestamps", T_BOOL, log_timestamps, "yes", "prefix stderr lines with an ISO 8601 time"),
+	N("log", "syslog", SMSR_INI_BOOL, log_syslog, "no", "log to syslog instead of stderr"),
+	N("log", "timestamps", SMSR_INI_BOOL, log_timestamps, "yes", "prefix stderr lines with an ISO 8601 time"),
 	S("log", "categories", log_categories, "", "per-category levels, e.g. DOTA=debug,DSOAP=notice"),
 };
 
-#define R(key, field, help) { "requester", key, T_STR, offsetof(struct smsr_cfg_requester, field), \
+#define R(key, field, help) { "requester", key, SMSR_INI_STR, offsetof(struct smsr_cfg_requester, field), \
 			      sizeof(((struct smsr_cfg_requester *)0)->field), "", help }
-static const struct item req_items[] = {
+const struct smsr_ini_item smsr_ini_requester_items[SMSR_INI_REQUESTER_ITEMS] = {
 	R("entity-id", entity_id, "the requester's entity OID"),
 	R("role", role, "mno, smdp or eum"),
 	R("tls-subject", tls_subject, "client certificate subject that authenticates it"),
@@ -99,21 +81,21 @@ static const struct item req_items[] = {
 	R("curve-public-key", curve_public_key, "SM-DP: its CURVE public key on the ES3 ZeroMQ link (Z85)"),
 };
 
-static int set_value(void *base, const struct item *it, const char *v, char *err, size_t err_len)
+static int set_value(void *base, const struct smsr_ini_item *it, const char *v, char *err, size_t err_len)
 {
 	char *p = (char *)base + it->off, *end;
 	double num;
 	uint64_t mult = 1;
 
 	switch (it->type) {
-	case T_STR:
+	case SMSR_INI_STR:
 		if (strlen(v) >= it->size) {
 			snprintf(err, err_len, "%s: value longer than %zu characters", it->key, it->size - 1);
 			return -EINVAL;
 		}
 		memcpy(p, v, strlen(v) + 1);
 		return 0;
-	case T_BOOL:
+	case SMSR_INI_BOOL:
 		if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
 			*(bool *)p = true;
 		else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "off"))
@@ -121,13 +103,13 @@ static int set_value(void *base, const struct item *it, const char *v, char *err
 		else
 			goto bad;
 		return 0;
-	case T_INT:
+	case SMSR_INI_INT:
 		errno = 0;
 		*(int64_t *)p = strtoll(v, &end, 10);
 		if (errno || end == v || *end || *(int64_t *)p < 0)
 			goto bad;
 		return 0;
-	case T_MS:
+	case SMSR_INI_MS:
 		errno = 0;
 		num = strtod(v, &end);
 		if (errno || end == v || num < 0)
@@ -142,7 +124,7 @@ static int set_value(void *base, const struct item *it, const char *v, char *err
 			goto bad;
 		*(int64_t *)p = (int64_t)num;
 		return 0;
-	case T_SIZE:
+	case SMSR_INI_SIZE:
 		errno = 0;
 		num = strtod(v, &end);
 		if (errno || end == v || num < 0)
@@ -163,14 +145,14 @@ bad:
 	return -EINVAL;
 }
 
-void smsr_config_defaults(struct smsr_config *c)
+void smsr_ini_defaults(const struct smsr_ini_schema *sc, void *base)
 {
 	char err[64];
-	unsigned i;
+	size_t i;
 
-	memset(c, 0, sizeof(*c));
-	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
-		set_value(c, &items[i], items[i].def, err, sizeof(err));
+	memset(base, 0, sc->size);
+	for (i = 0; i < sc->n_items; i++)
+		set_value(base, &sc->items[i], sc->items[i].def, err, sizeof(err));
 }
 
 static char *trim(char *s)
@@ -185,14 +167,17 @@ static char *trim(char *s)
 	return s;
 }
 
-int smsr_config_parse(struct smsr_config *c, const char *name, const char *text, char *err, size_t err_len)
+int smsr_ini_parse(const struct smsr_ini_schema *sc, void *c, const char *name, const char *text, char *err,
+		   size_t err_len)
 {
+	struct smsr_cfg_requester *reqs = (struct smsr_cfg_requester *)((char *)c + sc->req_off);
+	unsigned *n_reqs = (unsigned *)((char *)c + sc->n_req_off);
 	char section[64] = "", line[1024], msg[256];
 	struct smsr_cfg_requester *req = NULL;
 	const char *p = text;
 	unsigned lineno = 0, i;
 
-	smsr_config_defaults(c);
+	smsr_ini_defaults(sc, c);
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
@@ -228,17 +213,16 @@ int smsr_config_parse(struct smsr_config *c, const char *name, const char *text,
 					snprintf(err, err_len, "%s:%u: [requester NAME] needs a name", name, lineno);
 					return -EINVAL;
 				}
-				if (c->n_requesters >= SMSR_CFG_MAX_REQUESTERS) {
-					snprintf(err, err_len, "%s:%u: more than %d requesters", name, lineno,
-						 SMSR_CFG_MAX_REQUESTERS);
+				if (*n_reqs >= sc->max_req) {
+					snprintf(err, err_len, "%s:%u: more than %u requesters", name, lineno, sc->max_req);
 					return -EINVAL;
 				}
-				req = &c->requesters[c->n_requesters++];
+				req = &reqs[(*n_reqs)++];
 				snprintf(req->name, sizeof(req->name), "%s", trim(arg));
 				continue;
 			}
-			for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
-				found |= !strcmp(items[i].section, section);
+			for (i = 0; i < sc->n_items; i++)
+				found |= !strcmp(sc->items[i].section, section);
 			if (!found || arg) {
 				snprintf(err, err_len, "%s:%u: unknown section [%s]", name, lineno, section);
 				return -EINVAL;
@@ -254,17 +238,17 @@ int smsr_config_parse(struct smsr_config *c, const char *name, const char *text,
 		key = trim(l);
 		val = trim(eq + 1);
 		if (req) {
-			for (i = 0; i < sizeof(req_items) / sizeof(req_items[0]); i++) {
-				if (!strcmp(req_items[i].key, key)) {
-					if (set_value(req, &req_items[i], val, msg, sizeof(msg)) < 0)
+			for (i = 0; i < sc->n_req_items; i++) {
+				if (!strcmp(sc->req_items[i].key, key)) {
+					if (set_value(req, &sc->req_items[i], val, msg, sizeof(msg)) < 0)
 						goto bad;
 					found = true;
 				}
 			}
 		} else {
-			for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
-				if (!strcmp(items[i].section, section) && !strcmp(items[i].key, key)) {
-					if (set_value(c, &items[i], val, msg, sizeof(msg)) < 0)
+			for (i = 0; i < sc->n_items; i++) {
+				if (!strcmp(sc->items[i].section, section) && !strcmp(sc->items[i].key, key)) {
+					if (set_value(c, &sc->items[i], val, msg, sizeof(msg)) < 0)
 						goto bad;
 					found = true;
 				}
@@ -283,7 +267,7 @@ bad:
 	return 0;
 }
 
-int smsr_config_load(struct smsr_config *c, const char *path, char *err, size_t err_len)
+int smsr_ini_load(const struct smsr_ini_schema *sc, void *c, const char *path, char *err, size_t err_len)
 {
 	FILE *f = fopen(path, "r");
 	char *text;
@@ -306,12 +290,12 @@ int smsr_config_load(struct smsr_config *c, const char *path, char *err, size_t 
 	}
 	text[fread(text, 1, (size_t)n, f)] = '\0';
 	fclose(f);
-	rc = smsr_config_parse(c, path, text, err, err_len);
+	rc = smsr_ini_parse(sc, c, path, text, err, err_len);
 	free(text);
 	return rc;
 }
 
-static bool is_oid(const char *s)
+bool smsr_ini_is_oid(const char *s)
 {
 	bool digit = false;
 
@@ -340,7 +324,7 @@ static bool is_hex(const char *s, size_t bytes)
 	return true;
 }
 
-static bool is_hostport(const char *s)
+bool smsr_ini_is_hostport(const char *s)
 {
 	const char *colon = strrchr(s, ':');
 	char *end;
@@ -357,7 +341,7 @@ int smsr_config_validate(const struct smsr_config *c, char *err, size_t err_len)
 	unsigned i, j;
 
 #define FAIL(...) do { snprintf(err, err_len, __VA_ARGS__); return -EINVAL; } while (0)
-	if (!is_oid(c->entity_id))
+	if (!smsr_ini_is_oid(c->entity_id))
 		FAIL("[smsr] entity-id '%s' is not an OID", c->entity_id);
 	if (!c->sms_address[0] || strspn(c->sms_address, "+0123456789") != strlen(c->sms_address))
 		FAIL("[smsr] sms-address '%s' is not a number", c->sms_address);
@@ -365,9 +349,9 @@ int smsr_config_validate(const struct smsr_config *c, char *err, size_t err_len)
 		FAIL("[db] path is empty");
 	if (c->db_map_size < 1024 * 1024)
 		FAIL("[db] map-size below 1M");
-	if (!is_hostport(c->es4_listen))
+	if (!smsr_ini_is_hostport(c->es4_listen))
 		FAIL("[es4] listen '%s' is not host:port", c->es4_listen);
-	if (!is_hostport(c->mo_listen))
+	if (!smsr_ini_is_hostport(c->mo_listen))
 		FAIL("[kannel] mo-listen '%s' is not host:port", c->mo_listen);
 	if (strncmp(c->sendsms_url, "http://", 7) && strncmp(c->sendsms_url, "https://", 8))
 		FAIL("[kannel] sendsms-url '%s' is not an http(s) URL", c->sendsms_url);
@@ -385,7 +369,7 @@ int smsr_config_validate(const struct smsr_config *c, char *err, size_t err_len)
 		FAIL("[es3] max-inflight and hwm must be positive");
 	for (i = 0; i < c->n_requesters; i++) {
 		const struct smsr_cfg_requester *r = &c->requesters[i];
-		if (!is_oid(r->entity_id))
+		if (!smsr_ini_is_oid(r->entity_id))
 			FAIL("[requester %s] entity-id '%s' is not an OID", r->name, r->entity_id);
 		if (strcmp(r->role, "mno") && strcmp(r->role, "smdp") && strcmp(r->role, "eum"))
 			FAIL("[requester %s] role must be mno, smdp or eum", r->name);
@@ -402,50 +386,85 @@ int smsr_config_validate(const struct smsr_config *c, char *err, size_t err_len)
 	return 0;
 }
 
-static void write_value(FILE *out, const void *base, const struct item *it)
+static void write_value(FILE *out, const void *base, const struct smsr_ini_item *it)
 {
 	const char *p = (const char *)base + it->off;
 
 	switch (it->type) {
-	case T_STR:
+	case SMSR_INI_STR:
 		fprintf(out, "%s = %s\n", it->key, p);
 		break;
-	case T_BOOL:
+	case SMSR_INI_BOOL:
 		fprintf(out, "%s = %s\n", it->key, *(const bool *)p ? "yes" : "no");
 		break;
-	case T_INT:
+	case SMSR_INI_INT:
 		fprintf(out, "%s = %lld\n", it->key, (long long)*(const int64_t *)p);
 		break;
-	case T_MS:
+	case SMSR_INI_MS:
 		fprintf(out, "%s = %lldms\n", it->key, (long long)*(const int64_t *)p);
 		break;
-	case T_SIZE:
+	case SMSR_INI_SIZE:
 		fprintf(out, "%s = %llu\n", it->key, (unsigned long long)*(const uint64_t *)p);
 		break;
 	}
 }
 
-void smsr_config_write(const struct smsr_config *c, FILE *out)
+void smsr_ini_write(const struct smsr_ini_schema *sc, const void *c, FILE *out)
 {
+	const struct smsr_cfg_requester *reqs = (const struct smsr_cfg_requester *)((const char *)c + sc->req_off);
+	unsigned n_reqs = *(const unsigned *)((const char *)c + sc->n_req_off);
 	const char *sec = "";
-	unsigned i, j;
+	size_t i;
+	unsigned j;
 
-	fprintf(out, "# smsrd configuration (effective settings; `smsrd --dump-config` writes this)\n");
-	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
-		if (strcmp(sec, items[i].section)) {
-			sec = items[i].section;
+	fprintf(out, "# %s configuration (effective settings; `%s --dump-config` writes this)\n", sc->prog, sc->prog);
+	for (i = 0; i < sc->n_items; i++) {
+		if (strcmp(sec, sc->items[i].section)) {
+			sec = sc->items[i].section;
 			fprintf(out, "\n[%s]\n", sec);
 		}
-		fprintf(out, "# %s (default: %s)\n", items[i].help, items[i].def[0] ? items[i].def : "empty");
-		write_value(out, c, &items[i]);
+		fprintf(out, "# %s (default: %s)\n", sc->items[i].help, sc->items[i].def[0] ? sc->items[i].def : "empty");
+		write_value(out, c, &sc->items[i]);
 	}
-	for (j = 0; j < c->n_requesters; j++) {
-		fprintf(out, "\n[requester %s]\n", c->requesters[j].name);
-		for (i = 0; i < sizeof(req_items) / sizeof(req_items[0]); i++) {
-			fprintf(out, "# %s\n", req_items[i].help);
-			write_value(out, &c->requesters[j], &req_items[i]);
+	for (j = 0; j < n_reqs; j++) {
+		fprintf(out, "\n[requester %s]\n", reqs[j].name);
+		for (i = 0; i < sc->n_req_items; i++) {
+			fprintf(out, "# %s\n", sc->req_items[i].help);
+			write_value(out, &reqs[j], &sc->req_items[i]);
 		}
 	}
+}
+
+static const struct smsr_ini_schema schema = {
+	.prog = "smsrd",
+	.size = sizeof(struct smsr_config),
+	.items = items,
+	.n_items = sizeof(items) / sizeof(items[0]),
+	.req_items = smsr_ini_requester_items,
+	.n_req_items = SMSR_INI_REQUESTER_ITEMS,
+	.req_off = offsetof(struct smsr_config, requesters),
+	.n_req_off = offsetof(struct smsr_config, n_requesters),
+	.max_req = SMSR_CFG_MAX_REQUESTERS,
+};
+
+void smsr_config_defaults(struct smsr_config *c)
+{
+	smsr_ini_defaults(&schema, c);
+}
+
+int smsr_config_parse(struct smsr_config *c, const char *name, const char *text, char *err, size_t err_len)
+{
+	return smsr_ini_parse(&schema, c, name, text, err, err_len);
+}
+
+int smsr_config_load(struct smsr_config *c, const char *path, char *err, size_t err_len)
+{
+	return smsr_ini_load(&schema, c, path, err, err_len);
+}
+
+void smsr_config_write(const struct smsr_config *c, FILE *out)
+{
+	smsr_ini_write(&schema, c, out);
 }
 
 const struct smsr_cfg_requester *smsr_config_requester_by_tls(const struct smsr_config *c, const char *subject,

@@ -13,6 +13,52 @@
 
 #define SMSR_CFG_MAX_REQUESTERS 64
 
+/*
+ * The INI engine both daemons' configurations use: a table of items (section, key, type, field offset, default,
+ * help), "[requester NAME]" sections filling an array of struct smsr_cfg_requester, one error "file:line: reason".
+ */
+enum smsr_ini_type {
+	SMSR_INI_STR,	/*!< char[] */
+	SMSR_INI_BOOL,	/*!< bool */
+	SMSR_INI_INT,	/*!< int64_t */
+	SMSR_INI_MS,	/*!< int64_t milliseconds, written with a unit */
+	SMSR_INI_SIZE,	/*!< uint64_t bytes */
+};
+
+struct smsr_ini_item {
+	const char *section;
+	const char *key;
+	enum smsr_ini_type type;
+	size_t off;
+	size_t size;	/*!< SMSR_INI_STR: buffer size */
+	const char *def;
+	const char *help;
+};
+
+struct smsr_ini_schema {
+	const char *prog;			/*!< "smsrd": header of the written file */
+	size_t size;				/*!< of the configuration struct */
+	const struct smsr_ini_item *items;
+	size_t n_items;
+	const struct smsr_ini_item *req_items;	/*!< keys of [requester NAME] */
+	size_t n_req_items;
+	size_t req_off, n_req_off;		/*!< offsets of the requester array and its count */
+	unsigned max_req;
+};
+
+#define SMSR_INI_REQUESTER_ITEMS 6
+/*! The keys of a [requester NAME] section (struct smsr_cfg_requester). */
+extern const struct smsr_ini_item smsr_ini_requester_items[SMSR_INI_REQUESTER_ITEMS];
+
+void smsr_ini_defaults(const struct smsr_ini_schema *sc, void *base);
+int smsr_ini_parse(const struct smsr_ini_schema *sc, void *base, const char *name, const char *text, char *err,
+		   size_t err_len);
+int smsr_ini_load(const struct smsr_ini_schema *sc, void *base, const char *path, char *err, size_t err_len);
+void smsr_ini_write(const struct smsr_ini_schema *sc, const void *base, FILE *out);
+/*! Value checks shared by the validators. */
+bool smsr_ini_is_oid(const char *s);
+bool smsr_ini_is_hostport(const char *s);
+
 /*! A requester (MNO, SM-DP or EUM) known to this SM-SR: authenticated by its TLS client certificate and mapped to
  *  its entity OID. */
 struct smsr_cfg_requester {
