@@ -288,14 +288,14 @@ int ota_wrap_key(const struct ota_wrap_master *m, const struct ota_key *k, const
 	return rc;
 }
 
-int ota_wrap_unwrap_key(const struct ota_wrap_master *m, const uint8_t *blob, size_t blob_len, const uint8_t *aad,
-			size_t aad_len, void *ctx, struct ota_key **out)
+int ota_wrap_unseal(const struct ota_wrap_master *m, const uint8_t *blob, size_t blob_len, const uint8_t *aad,
+		    size_t aad_len, uint8_t *out, size_t cap, size_t *out_len)
 {
-	uint8_t raw[OTA_WRAP_MAX_KEY], tag[OTA_WRAP_TAG_LEN];
+	uint8_t tag[OTA_WRAP_TAG_LEN];
 	size_t len;
 	int rc;
 
-	*out = NULL;
+	*out_len = 0;
 	if (!blob || blob_len < 1)
 		return -PROTO_E_INTEGRITY;
 	if (blob[0] != WRAP_FORMAT_V1)
@@ -305,8 +305,26 @@ int ota_wrap_unwrap_key(const struct ota_wrap_master *m, const uint8_t *blob, si
 	if (aad_len && !aad)
 		return -EINVAL;
 	len = blob_len - OTA_WRAP_OVERHEAD;
+	if (len > cap)
+		return -PROTO_E_NOSPACE;
 	memcpy(tag, blob + blob_len - OTA_WRAP_TAG_LEN, OTA_WRAP_TAG_LEN);
-	rc = gcm(m, false, blob + 1, aad, aad_len, blob + 1 + OTA_WRAP_NONCE_LEN, len, raw, tag);
+	rc = gcm(m, false, blob + 1, aad, aad_len, blob + 1 + OTA_WRAP_NONCE_LEN, len, out, tag);
+	if (rc == 0)
+		*out_len = len;
+	else
+		OPENSSL_cleanse(out, len);
+	return rc;
+}
+
+int ota_wrap_unwrap_key(const struct ota_wrap_master *m, const uint8_t *blob, size_t blob_len, const uint8_t *aad,
+			size_t aad_len, void *ctx, struct ota_key **out)
+{
+	uint8_t raw[OTA_WRAP_MAX_KEY];
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	rc = ota_wrap_unseal(m, blob, blob_len, aad, aad_len, raw, sizeof(raw), &len);
 	if (rc == 0) {
 		rc = ota_key_import(ctx, raw, len, out);
 		if (rc == -EINVAL)

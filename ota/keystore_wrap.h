@@ -71,6 +71,12 @@ int ota_wrap_key(const struct ota_wrap_master *m, const struct ota_key *k, const
 int ota_wrap_unwrap_key(const struct ota_wrap_master *m, const uint8_t *blob, size_t blob_len, const uint8_t *aad,
 			size_t aad_len, void *ctx, struct ota_key **out);
 
+/*! Unseal a blob into caller memory (at most cap bytes): for values that must end up in a payload rather than in a
+ *  key handle (Ki and OPc written into a personalised profile package, which then travels under SCP03t). Errors as
+ *  ota_wrap_unwrap_key(), -PROTO_E_NOSPACE; the caller wipes out. */
+int ota_wrap_unseal(const struct ota_wrap_master *m, const uint8_t *blob, size_t blob_len, const uint8_t *aad,
+		    size_t aad_len, uint8_t *out, size_t cap, size_t *out_len);
+
 /*! Decipher a key component value received "encrypted with the transport key" and seal it under the master key
  *  (blob as ota_wrap_seal()).
  *

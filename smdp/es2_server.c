@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include "smdp/es2_server.h"
 #include "smdp/download.h"
+#include "smsr/config.h"
 #include "smsr/es_msg.h"
 #include "smsr/https.h"
 #include "smsr/logging.h"
@@ -196,7 +197,7 @@ err: {
 void smdp_es2_handle(struct smdp_es2 *e, struct smsr_https_req *r)
 {
 	static const struct smsr_es_decode_opts opts = {.interfaces = SMSR_ES_IF_ES2};
-	const struct smdp_es2_requester *who;
+	const struct smsr_cfg_requester *who;
 	struct smsr_soap_msg *msg = NULL;
 	struct smsr_es_req *req = NULL;
 	struct smsr_es_error err;

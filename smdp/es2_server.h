@@ -16,13 +16,10 @@ struct smsr_soap_entity;
 struct smdp_dl;
 struct smdp_es2;
 
-/*! A requester as the endpoint needs it: NULL when the client certificate is unknown. */
-struct smdp_es2_requester {
-	const char *entity_id;
-	const char *role; /*!< "mno" */
-};
+struct smsr_cfg_requester;
 
-typedef const struct smdp_es2_requester *(*smdp_es2_lookup_cb)(void *data, const char *subject,
+/*! The requester (an MNO) of a client certificate, or NULL. */
+typedef const struct smsr_cfg_requester *(*smdp_es2_lookup_cb)(void *data, const char *subject,
 								 const char *fingerprint);
 
 /*! ES3 for the synchronous relays: send with a tag; answers come back through smdp_es2_es3_answer(). */

@@ -467,18 +467,24 @@ void smsr_config_write(const struct smsr_config *c, FILE *out)
 	smsr_ini_write(&schema, c, out);
 }
 
-const struct smsr_cfg_requester *smsr_config_requester_by_tls(const struct smsr_config *c, const char *subject,
-								const char *fingerprint)
+const struct smsr_cfg_requester *smsr_requester_by_tls(const struct smsr_cfg_requester *reqs, unsigned n,
+						      const char *subject, const char *fingerprint)
 {
 	unsigned i;
 
-	for (i = 0; i < c->n_requesters; i++) {
-		const struct smsr_cfg_requester *r = &c->requesters[i];
+	for (i = 0; i < n; i++) {
+		const struct smsr_cfg_requester *r = &reqs[i];
 		if ((subject && r->tls_subject[0] && !strcmp(r->tls_subject, subject)) ||
 		    (fingerprint && r->tls_fingerprint[0] && !strcasecmp(r->tls_fingerprint, fingerprint)))
 			return r;
 	}
 	return NULL;
+}
+
+const struct smsr_cfg_requester *smsr_config_requester_by_tls(const struct smsr_config *c, const char *subject,
+								const char *fingerprint)
+{
+	return smsr_requester_by_tls(c->requesters, c->n_requesters, subject, fingerprint);
 }
 
 const struct smsr_cfg_requester *smsr_config_requester_by_name(const struct smsr_config *c, const char *name)

@@ -17,6 +17,8 @@
  * The INI engine both daemons' configurations use: a table of items (section, key, type, field offset, default,
  * help), "[requester NAME]" sections filling an array of struct smsr_cfg_requester, one error "file:line: reason".
  */
+struct smsr_cfg_requester;
+
 enum smsr_ini_type {
 	SMSR_INI_STR,	/*!< char[] */
 	SMSR_INI_BOOL,	/*!< bool */
@@ -55,6 +57,9 @@ int smsr_ini_parse(const struct smsr_ini_schema *sc, void *base, const char *nam
 		   size_t err_len);
 int smsr_ini_load(const struct smsr_ini_schema *sc, void *base, const char *path, char *err, size_t err_len);
 void smsr_ini_write(const struct smsr_ini_schema *sc, const void *base, FILE *out);
+/*! The requester of reqs[0..n) with this TLS subject or fingerprint, or NULL. */
+const struct smsr_cfg_requester *smsr_requester_by_tls(const struct smsr_cfg_requester *reqs, unsigned n,
+						      const char *subject, const char *fingerprint);
 /*! Value checks shared by the validators. */
 bool smsr_ini_is_oid(const char *s);
 bool smsr_ini_is_hostport(const char *s);
