@@ -228,6 +228,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - a < 1) {
 		usage();
+		talloc_free(ctx);
 		return EXIT_USAGE;
 	}
 	argc -= a;
@@ -235,22 +236,25 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[0], "keygen") && argc == 2) {
 		char pub[41], sec[41], name[512];
 		FILE *f;
-		if (smsr_zlink_keypair(pub, sec) < 0)
-			return EXIT_ERROR;
+		if (smsr_zlink_keypair(pub, sec) < 0) {
+			rc = EXIT_ERROR;
+			goto out;
+		}
 		snprintf(name, sizeof(name), "%s.key", argv[1]);
 		f = fopen(name, "wx");
 		if (!f || fprintf(f, "%s\n", sec) < 0 || fclose(f)) {
 			fprintf(stderr, "smdp-ctl: cannot create %s (exists?)\n", name);
-			return EXIT_ERROR;
+			rc = EXIT_ERROR;
+			goto out;
 		}
 		chmod(name, 0600);
 		snprintf(name, sizeof(name), "%s.pub", argv[1]);
 		f = fopen(name, "w");
-		if (!f || fprintf(f, "%s\n", pub) < 0 || fclose(f))
-			return EXIT_ERROR;
 		OPENSSL_cleanse(sec, sizeof(sec));
-		printf("%s\n", pub);
-		return EXIT_OK;
+		rc = !f || fprintf(f, "%s\n", pub) < 0 || fclose(f) ? EXIT_ERROR : EXIT_OK;
+		if (rc == EXIT_OK)
+			printf("%s\n", pub);
+		goto out;
 	}
 	if (!strcmp(argv[0], "profile") && argc >= 2 && !strcmp(argv[1], "make-test")) {
 		const char *size = opt(argc, argv, "--size"), *type = opt(argc, argv, "--type"),
@@ -260,27 +264,30 @@ int main(int argc, char **argv)
 		FILE *f;
 		if (!size || !type || !out) {
 			usage();
-			return EXIT_USAGE;
+			goto out;
 		}
 		if (smdp_saip_build_test(ctx, (size_t)strtoul(size, NULL, 10), type, &pkg, &len) < 0) {
 			fprintf(stderr, "smdp-ctl: bad size or type\n");
-			return EXIT_USAGE;
+			goto out;
 		}
 		f = fopen(out, "wb");
-		if (!f || fwrite(pkg, 1, len, f) != len || fclose(f)) {
+		rc = !f || fwrite(pkg, 1, len, f) != len || fclose(f) ? EXIT_ERROR : EXIT_OK;
+		if (rc == EXIT_OK)
+			printf("%s: %zu bytes\n", out, len);
+		else
 			fprintf(stderr, "smdp-ctl: cannot write %s\n", out);
-			return EXIT_ERROR;
-		}
-		printf("%s: %zu bytes\n", out, len);
-		return EXIT_OK;
+		goto out;
 	}
 	if (smdp_config_load(cfg, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "smdp-ctl: %s\n", err);
-		return EXIT_ERROR;
+		rc = EXIT_ERROR;
+		goto out;
 	}
 	smsr_log_init("smdp-ctl", false, false);
-	if (smdp_db_open(ctx, cfg->db_path, cfg->db_map_size, &db) < 0)
-		return EXIT_ERROR;
+	if (smdp_db_open(ctx, cfg->db_path, cfg->db_map_size, &db) < 0) {
+		rc = EXIT_ERROR;
+		goto out;
+	}
 	if (!strcmp(argv[0], "profile") && argc >= 2 && !strcmp(argv[1], "import")) {
 		rc = profile_import(db, argc, argv);
 	} else if (!strcmp(argv[0], "profile") && argc == 2 && !strcmp(argv[1], "list")) {
@@ -297,6 +304,7 @@ int main(int argc, char **argv)
 	} else {
 		usage();
 	}
+out:
 	talloc_free(ctx);
 	return rc;
 }

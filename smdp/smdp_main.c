@@ -47,33 +47,37 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("smdpd (m2m-sm) %s\n", SMDPD_VERSION);
-			return 0;
+			rc = 0;
+			goto out;
 		case 'h':
 			usage(stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		default:
 			usage(stderr);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
+	rc = 1;
 	cfg = talloc_zero(ctx, struct smdp_config);
 	if (!cfg)
-		return 1;
+		goto out;
 	if (smdp_config_load(cfg, path, err, sizeof(err)) < 0 || smdp_config_validate(cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "smdpd: %s\n", err);
-		return 1;
+		goto out;
 	}
-	if (check) {
-		printf("%s: ok\n", path);
-		return 0;
-	}
-	if (dump) {
-		smdp_config_write(cfg, stdout);
-		return 0;
+	if (check || dump) {
+		if (check)
+			printf("%s: ok\n", path);
+		else
+			smdp_config_write(cfg, stdout);
+		rc = 0;
+		goto out;
 	}
 	if (smdp_config_apply_logging(cfg, "smdpd", err, sizeof(err)) < 0) {
 		fprintf(stderr, "smdpd: %s\n", err);
-		return 1;
+		goto out;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = smdpd_start(ctx, cfg, &d);
@@ -84,8 +88,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	smdpd_run(d);
-	talloc_free(ctx);
 	curl_global_cleanup();
 	LOGP(DMAIN, LOGL_NOTICE, "stopped");
-	return 0;
+	rc = 0;
+out:
+	talloc_free(ctx);
+	return rc;
 }

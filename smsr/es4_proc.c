@@ -563,7 +563,7 @@ static int count_items(const uint8_t *data, size_t len)
 	return rc < 0 ? rc : n ? n : -PROTO_E_MALFORMED;
 }
 
-/* ES3.SendData: the items in an expanded script 'AA', to the ISD-P by its implicit TAR (AID bytes 13..15) */
+/* ES3.SendData: the items in an expanded script AA, to the ISD-P by its implicit TAR (AID bytes 13..15, TS 101 220) */
 static int send_data(struct op *o)
 {
 	size_t cap = o->d.data_len + 8;
@@ -581,7 +581,7 @@ static int send_data(struct op *o)
 	proto_tlv_put(&b, 0xAA, o->d.data, o->d.data_len);
 	rc = proto_buf_status(&b);
 	if (rc == 0)
-		rc = send_script(o, o->d.aid + 13, b.data, b.len, (unsigned)n, false);
+		rc = send_script(o, o->d.aid + 12, b.data, b.len, (unsigned)n, false);
 	talloc_free(script);
 	return rc;
 }

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# The whole download: an MNO calls ES2 DownloadProfile(EnableProfile=true) on smdpd over mutual TLS; smdpd drives
+# ES3 over the CURVE ZeroMQ link to smsrd, which carries ES5/ES8 as SCP80 SMS through REAL Kannel to the euicc-sim
+# fleet (ECASD key establishment, SCP03t profile loading, enable). Checks the ES2 callback, the EIS, the pool,
+# and the failure branches: refused CERT.DP.ECDSA, wrong receipt, SCP03t MAC error, memory full (each ends FAILED
+# with the ISD-P deleted, no orphan on the card or in the EIS, the ICCID back in the pool), ICCID in use, an
+# expired ValidityPeriod, and smdpd or smsrd killed (-9) in the middle of a download.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=${TOP_SRCDIR:-$here/../..}
+smsrd=${SMSRD:-../smsr/smsrd}
+smdpd=${SMDPD:-../smdp/smdpd}
+sctl=${SMSR_CTL:-../smsr/smsr-ctl}
+dctl=${SMDP_CTL:-../smdp/smdp-ctl}
+sim=${EUICC_SIM:-euicc-sim/euicc-sim}
+import=${FLEET_IMPORT:-smsr/fleet-import}
+gen=${FLEET_EIS_XML:-smsr/fleet-eis-xml}
+data=$top/tests/smsr/data
+run=$(mktemp -d /tmp/smdpd_e2e.XXXXXX)
+seed=dl$$
+mno=1.3.6.1.4.1.99999.20
+eum=1.3.6.1.4.1.99999.30
+smsr_id=1.3.6.1.4.1.99999.10
+smdp_id=1.3.6.1.4.1.99999.40
+N=${SMDP_E2E_FLEET:-8}
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { local what=$1; shift; if "$@"; then ok; else ko "$what"; fi; }
+
+cleanup() {
+	local p
+	for p in ${PID:-} ${DPID:-} ${SIM:-} ${SINK:-}; do kill "$p" 2>/dev/null; done
+	"$top/tests/kannel/kannel-down" "$run/kannel" >/dev/null 2>&1
+	for p in ${PID:-} ${DPID:-} ${SIM:-} ${SINK:-}; do wait "$p" 2>/dev/null; done
+	if [ "$fail" != 0 ] || [ -n "${KEEP:-}" ]; then echo "logs in $run"; else rm -rf "$run"; fi
+}
+trap cleanup EXIT
+. "$top/tests/smsr/lib.sh"
+
+SM_OTA=$(realpath "${SM_OTA:-../ota/sm-ota}") "$top/scripts/gen-test-pki" "$run/pki" >/dev/null || exit 1
+test -f "$run/pki/smdp-ecdsa.gpcert" || { echo "no CERT.DP.ECDSA (sm-ota missing?)"; exit 1; }
+es4=$(freeport) mo=$(freeport) cb=$(freeport) es2=$(freeport) zport=$(freeport)
+"$top/tests/kannel/kannel-up" "$run/kannel" --mo-url "http://127.0.0.1:$mo/mo" >"$run/kannel-up.log" 2>&1 ||
+	{ cat "$run/kannel-up.log"; echo "smdpd_e2e_test.sh: 0 checks passed, 1 failed"; exit 1; }
+. "$run/kannel/env"
+mkdir -p "$run/db" "$run/dpdb"
+head -c 16 /dev/urandom >"$run/transport.key" && chmod 600 "$run/transport.key"
+"$gen" -o "$run/fleet.xml" "$run/pki/eum.key" "$run/pki/eum.crt" "$run/transport.key" "$seed" "$N" "$mno" "$eum" \
+	"$smsr_id" || { echo "fleet-eis-xml failed"; exit 1; }
+"$import" - "$run/pki/smsr-master.key" "$seed" "$N" "$mno" "$smsr_id" >"$run/fleet" || exit 1
+. "$run/fleet"
+# ES3 CURVE keys of both ends
+"$dctl" keygen "$run/smsr-curve" >/dev/null && "$dctl" keygen "$run/smdp-curve" >/dev/null || exit 1
+KEYSTORE_EXTRA="transport-key-file = $run/transport.key
+ci-cert-file = $run/pki/ci.crt" CALLBACK_URL=https://127.0.0.1:$cb/es4 smsrd_conf "$run/smsrd.conf" <<CONF
+[es3]
+zmq-listen = tcp://127.0.0.1:$zport
+curve-public-key = $(cat "$run/smsr-curve.pub")
+curve-secret-key-file = $run/smsr-curve.key
+[requester smdp1]
+entity-id = $smdp_id
+role = smdp
+curve-public-key = $(cat "$run/smdp-curve.pub")
+[requester eum1]
+entity-id = $eum
+role = eum
+tls-subject = $(sed -n 's/^eum1-client //p' "$run/pki/subjects")
+CONF
+out=$("$sctl" -c "$run/smsrd.conf" eis import "$run/fleet.xml" 2>&1)
+check "fleet onboarded" grep -q "imported=$N " <<<"$out"
+head -c 32 /dev/urandom >"$run/smdp-master.key" && chmod 600 "$run/smdp-master.key"
+cat >"$run/smdpd.conf" <<CONF
+[smdp]
+entity-id = $smdp_id
+[db]
+path = $run/dpdb
+map-size = 64M
+[keystore]
+master-key-file = $run/smdp-master.key
+dp-ecdsa-key-file = $run/pki/smdp-ecdsa.key
+dp-ecdsa-cert-file = $run/pki/smdp-ecdsa.gpcert
+eum-cert-file = $run/pki/eum.crt
+ci-cert-file = $run/pki/ci.crt
+[es2]
+listen = 127.0.0.1:$es2
+tls-cert = $run/pki/smdp-tls.crt
+tls-key = $run/pki/smdp-tls.key
+tls-ca = $run/pki/tls-ca.crt
+[es3]
+smsr-id = $smsr_id
+endpoint = tcp://127.0.0.1:$zport
+name = smdp1
+curve-public-key = $(cat "$run/smdp-curve.pub")
+curve-secret-key-file = $run/smdp-curve.key
+smsr-public-key = $(cat "$run/smsr-curve.pub")
+resend = 2s
+timeout = 20s
+[download]
+send-data-timeout = 60s
+create-isdp-timeout = 60s
+enable-timeout = 60s
+[log]
+timestamps = no
+[requester mno1]
+entity-id = $mno
+role = mno
+tls-subject = $(sed -n 's/^mno1 //p' "$run/pki/subjects")
+callback-url = https://127.0.0.1:$cb/es2
+CONF
+check "smdpd configuration valid" "$smdpd" -c "$run/smdpd.conf" --check-config
+"$dctl" profile make-test --size 16384 --type M2M-16K --out "$run/profile.der" >/dev/null
+out=$("$dctl" -c "$run/smdpd.conf" profile import --mno "$mno" --type M2M-16K "$run/profile.der")
+check "profile template imported" grep -q "RequiredMemory" <<<"$out"
+for i in $(seq 10 40); do
+	printf '89490000000000001%02d,2620100000000%02d,%032x,%032x\n' "$i" "$i" "$i" "$((i + 100))"
+done >"$run/pool.csv"
+out=$("$dctl" -c "$run/smdpd.conf" pool import --type M2M-16K "$run/pool.csv")
+check "ICCID pool imported" grep -q "31 ICCIDs imported" <<<"$out"
+
+# card 2: the ECASD refuses CERT.DP.ECDSA; 3: wrong receipt; 4: SCP03t MAC error; 5: memory full
+"$sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$N" --seed "$seed" --duration 600 --notif-delay 300 \
+	--ci-cert "$run/pki/ci.crt" --fault ecasd@2 --fault receipt@3 --fault mac@4 --fault memory@5 --verbose \
+	--stats-file "$run/sim.stats" >"$run/sim.log" 2>&1 &
+SIM=$!
+python3 "$top/tests/smsr/cb_sink.py" "$cb" "$run/callbacks" 600 "$run/pki/smsr-tls.crt" "$run/pki/smsr-tls.key" \
+	"$run/pki/tls-ca.crt" &
+SINK=$!
+check "smsrd starts" start_smsrd "$smsrd" "$run/smsrd.conf" "$run/smsrd.log"
+dup() {
+	"$smdpd" -c "$run/smdpd.conf" >>"$run/smdpd.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 100); do
+		[ -n "$(ss -Hltn sport = :"$es2")" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "smdpd starts" dup
+
+es2req() { # template fcid eid [enable] [validity]
+	sed -e "s#EntityId=1.3.6.1.4.1.99901#EntityId=$mno#" -e "s#<rps:FunctionCallIdentifier>[^<]*#<rps:FunctionCallIdentifier>$2#" \
+		-e "s#<rps:Eid>[^<]*#<rps:Eid>$3#" -e "s#1.3.6.1.4.1.99900#$smsr_id#" -e '/wsa:ReplyTo/d' \
+		-e "s#<rps:EnableProfile>true#<rps:EnableProfile>${4:-true}#" -e "s#<rps:ValidityPeriod>3600#<rps:ValidityPeriod>${5:-3600}#" \
+		-e "s#MessageID>[^?]*?#MessageID>//$mno/urn:uuid:$2?#" "$data/$1" >"$run/req.xml"
+}
+post2() {
+	curl -s -o "$run/resp" -w '%{http_code}' --cacert "$run/pki/tls-ca.crt" --cert "$run/pki/mno1.crt" \
+		--key "$run/pki/mno1.key" -H 'Content-Type: application/soap+xml; charset=utf-8' \
+		--data-binary @"$run/req.xml" "https://127.0.0.1:$es2/es2" >"$run/code"
+	cat "$run/resp"
+}
+post4() { # ES4 to smsrd, as the MNO
+	curl -s -o "$run/resp4" --cacert "$run/pki/tls-ca.crt" --cert "$run/pki/mno1.crt" --key "$run/pki/mno1.key" \
+		-H 'Content-Type: application/soap+xml; charset=utf-8' --data-binary @"$run/req4.xml" \
+		"https://127.0.0.1:$es4/es4"
+	tr -d '\n' <"$run/resp4"
+}
+eis_of() { # eid -> the MNO's view of the EIS on stdout
+	sed -e "s#EntityId=1.3.6.1.4.1.99901#EntityId=$mno#" -e "s#<rps:Eid>[^<]*#<rps:Eid>$1#" -e '/wsa:ReplyTo/d' \
+		"$data/es4_get_eis.xml" >"$run/req4.xml"
+	post4
+}
+wait_cb() { # pattern seconds
+	for _ in $(seq $(($2 * 10))); do
+		tr -d '\n' 2>/dev/null <"$run/callbacks" | grep -q "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+dl_result() { # fcid -> the callback of that DownloadProfile (one line)
+	grep -a "ES2-DownloadProfileResponse" "$run/callbacks" | grep -a "$1" | tail -1
+}
+pool() { "$dctl" -c "$run/smdpd.conf" pool status --type M2M-16K; }
+
+# 1. the download on card 0, enabled
+es2req es2_download_profile.xml dl-0 "$eid0"
+r=$(post2)
+check "DownloadProfile accepted (202)" test "$(cat "$run/code")" = 202
+check "DownloadProfile callback EXECUTED_SUCCESS" wait_cb "ES2-DownloadProfileResponse.*dl-0.*EXECUTED_SUCCESS" 240
+iccid=$(dl_result dl-0 | grep -o '<rps:Iccid>[0-9]*' | head -1 | sed 's/.*>//')
+check "the callback names the ICCID ($iccid)" test -n "$iccid"
+e=$(eis_of "$eid0")
+check "EIS: the new profile is Enabled" grep -q "$iccid</rps:Iccid>.*<rps:State>Enabled" <<<"$e"
+check "EIS: owned by the MNO and this SM-DP" grep -q "$iccid</rps:Iccid>.*$smdp_id" <<<"$e"
+check "pool: one ICCID used" grep -q "1 used" <<<"$(pool)"
+check "the card installed the profile" grep -q "profile ICCID $iccid installed" "$run/sim.log"
+# the same FunctionCallIdentifier again: accepted, no second download
+r=$(post2)
+check "retry of the same DownloadProfile: 202" test "$(cat "$run/code")" = 202
+
+# 2. the failure branches: FAILED, ISD-P deleted, nothing left in the EIS, the ICCID free again
+for k in 2:ecasd 3:receipt 4:mac 5:memory; do
+	i=${k%%:*} what=${k#*:}
+	eid=$(eval echo "\$eid$i")
+	es2req es2_download_profile.xml "dl-$what" "$eid"
+	r=$(post2)
+	check "$what: accepted" test "$(cat "$run/code")" = 202
+	check "$what: DownloadProfile FAILED" wait_cb "ES2-DownloadProfileResponse.*dl-$what.*FAILED" 240
+	e=$(eis_of "$eid")
+	check "$what: no ISD-P of ours left in the EIS" test -z "$(grep -o "$smdp_id" <<<"$e")"
+done
+check "pool: only the successful ICCID used" grep -q "1 used" <<<"$(pool)"
+check "smdpd logged the ISD-P deletions" test "$(grep -c 'deleting the ISD-P' "$run/smdpd.log")" -ge 3
+
+# 3. an ICCID already used, and an expired ValidityPeriod
+es2req es2_download_profile.xml dl-used "$eid1"
+sed -i "s#<rps:EnableProfile>#<rps:Iccid>$iccid</rps:Iccid><rps:EnableProfile>#" "$run/req.xml"
+r=$(post2)
+check "ICCID in use refused at once (8.2.1/3.3)" grep -q "FAILED.*8.2.1.*3.3" <<<"$(tr -d '\n' <<<"$r")"
+
+# 4. smdpd killed -9 in the middle of a download: resumed, the cut session cleaned up, the download redone
+es2req es2_download_profile.xml dl-kill-dp "$eid1"
+r=$(post2)
+for _ in $(seq 300); do grep -q "ES3-SendData" "$run/smdpd.log" 2>/dev/null && grep -q "dl-kill-dp" "$run/smdpd.log" && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(grep -c 'ES8 -> \|-> ES8' "$run/smdpd.log")" -ge 2 ] && break; sleep 0.1; done
+sleep 2
+kill -9 "$DPID"; wait "$DPID" 2>/dev/null
+check "smdpd restarts" dup
+check "killed download: ends EXECUTED_SUCCESS after a retry" wait_cb "ES2-DownloadProfileResponse.*dl-kill-dp.*EXECUTED_SUCCESS" 300
+e=$(eis_of "$eid1")
+check "killed download: exactly one profile of ours on the card" test "$(grep -o "$smdp_id" <<<"$e" | wc -l)" = 1
+
+# 5. smsrd killed -9 in the middle of a download
+es2req es2_download_profile.xml dl-kill-sr "$eid6"
+r=$(post2)
+for _ in $(seq 300); do [ "$(grep -c 'ES3-SendData' "$run/smsrd.log")" -ge 1 ] && break; sleep 0.1; done
+sleep 3
+kill -9 "$PID"; wait "$PID" 2>/dev/null
+check "smsrd restarts" start_smsrd "$smsrd" "$run/smsrd.conf" "$run/smsrd.log"
+check "smsrd killed: the download ends (success or FAILED)" wait_cb "ES2-DownloadProfileResponse.*dl-kill-sr.*\(EXECUTED_SUCCESS\|FAILED\)" 300
+e=$(eis_of "$eid6")
+if dl_result dl-kill-sr | grep -q EXECUTED_SUCCESS; then
+	check "smsrd killed: the profile is Enabled" grep -q "$smdp_id" <<<"$e"
+else
+	check "smsrd killed: no orphan ISD-P" test -z "$(grep -o "$smdp_id" <<<"$e")"
+fi
+check "no sanitizer report" test -z "$(grep -l 'runtime error\|AddressSanitizer' "$run"/*.log 2>/dev/null)"
+echo "smdpd_e2e_test.sh: $pass checks passed, $fail failed"
+[ "$fail" = 0 ]
