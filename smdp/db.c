@@ -200,7 +200,7 @@ int smdp_db_profile_get(struct smdp_db *db, void *ctx, const char *mno, const ch
 int smdp_db_profile_list(struct smdp_db *db, smdp_db_profile_cb cb, void *data)
 {
 	MDB_txn *t;
-	MDB_cursor *c;
+	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	int rc = rbegin(db, &t), op = MDB_FIRST;
 
@@ -212,6 +212,8 @@ int smdp_db_profile_list(struct smdp_db *db, smdp_db_profile_cb cb, void *data)
 		op = MDB_NEXT;
 		rc = cb(data, mno, type, v.mv_size - 8, get_u64(v.mv_data));
 	}
+	if (c)
+		mdb_cursor_close(c);
 	mdb_txn_abort(t);
 	return rc < 0 ? rc : 0;
 }
@@ -416,7 +418,7 @@ int smdp_db_pool_finish(struct smdp_db *db, uint64_t order, bool used)
 int smdp_db_pool_count(struct smdp_db *db, const char *type, uint64_t counts[3])
 {
 	MDB_txn *t;
-	MDB_cursor *c;
+	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	int rc = rbegin(db, &t), op = MDB_FIRST;
 
@@ -431,6 +433,8 @@ int smdp_db_pool_count(struct smdp_db *db, const char *type, uint64_t counts[3])
 			       !strcmp((const char *)v.mv_data + 9, type))))
 			counts[((const uint8_t *)v.mv_data)[0]]++;
 	}
+	if (c)
+		mdb_cursor_close(c);
 	mdb_txn_abort(t);
 	return rc;
 }
@@ -513,7 +517,7 @@ int smdp_db_order_foreach(struct smdp_db *db, int (*cb)(void *data, uint64_t id,
 			  void *data)
 {
 	MDB_txn *t;
-	MDB_cursor *c;
+	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	int rc = rbegin(db, &t), op = MDB_FIRST;
 
@@ -525,6 +529,8 @@ int smdp_db_order_foreach(struct smdp_db *db, int (*cb)(void *data, uint64_t id,
 		if (k.mv_size == 8)
 			rc = cb(data, get_u64(k.mv_data), v.mv_data, v.mv_size);
 	}
+	if (c)
+		mdb_cursor_close(c);
 	mdb_txn_abort(t);
 	return rc < 0 ? rc : 0;
 }

@@ -507,6 +507,17 @@ static long timeout_of(const struct ord *o, enum smsr_es_func f)
 	}
 }
 
+/* a step timeout, cut at the order's deadline (ValidityPeriod or download-timeout); cleanup is never cut */
+static long bounded(const struct ord *o, long ms)
+{
+	long left;
+
+	if (!o->d.deadline || o->d.state == ST_CLEANUP)
+		return ms;
+	left = (long)(o->d.deadline - time(NULL)) * 1000 + 200;
+	return left < ms ? (left > 0 ? left : 0) : ms;
+}
+
 static int es3_resend(struct ord *o)
 {
 	int rc = o->dl->es3.send(o->dl->es3.data, tag_of(o), smsr_es_func_desc(o->d.es3func)->req_action,
@@ -556,7 +567,7 @@ static void es3_call(struct ord *o, struct smsr_es_req *rq, bool new_request)
 	ord_save(o);
 	LOG_EIS(o->d.eid, DPROTO, LOGL_DEBUG, "order %" PRIu64 ": %s (%s)", o->id, desc->name, fcid);
 	rc = es3_resend(o);
-	arm(o, rc == -EAGAIN ? 200 : timeout_of(o, rq->func));
+	arm(o, rc == -EAGAIN ? 200 : bounded(o, timeout_of(o, rq->func)));
 }
 
 /* ---- ES2 results ---------------------------------------------------------------------------------------------- */
@@ -612,6 +623,8 @@ void smdp_dl_mno_posted(struct smdp_dl *dl, uint64_t tag, bool ok)
 /* the result is decided: report it */
 static void finish(struct ord *o, enum smsr_exec_status st, enum smsr_sc sc, const char *msg)
 {
+	if (st == SMSR_EXEC_FAILED && sc == SMSR_SC_EXPIRED)
+		st = SMSR_EXEC_EXPIRED; /* sgp02.md §5.4: the ValidityPeriod elapsed before the function completed */
 	o->d.status = (uint8_t)st;
 	o->d.sc = (uint8_t)sc;
 	snprintf(o->d.msg, sizeof(o->d.msg), "%s", msg ? msg : "");
@@ -1014,6 +1027,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (o->d.state == ST_CLEANUP && o->es3_tries < 5) {
 		es3_resend(o);
 		arm(o, timeout_of(o, o->d.es3func));
+		return;
+	}
+	if (o->d.deadline && time(NULL) >= o->d.deadline && o->d.state != ST_CLEANUP) {
+		LOG_EIS(o->d.eid, DPROTO, LOGL_NOTICE, "order %" PRIu64 ": validity period elapsed in %s", o->id,
+			state_names[o->d.state]);
+		fail(o, SMSR_SC_EXPIRED, "validity period elapsed");
 		return;
 	}
 	LOG_EIS(o->d.eid, DPROTO, LOGL_NOTICE, "order %" PRIu64 ": no result for %s in time", o->id,

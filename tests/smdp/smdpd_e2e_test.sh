@@ -177,7 +177,7 @@ pool() { "$dctl" -c "$run/smdpd.conf" pool status --type M2M-16K; }
 es2req es2_download_profile.xml dl-0 "$eid0"
 r=$(post2)
 check "DownloadProfile accepted (202)" test "$(cat "$run/code")" = 202
-check "DownloadProfile callback EXECUTED_SUCCESS" wait_cb "ES2-DownloadProfileResponse.*dl-0.*EXECUTED_SUCCESS" 240
+check "DownloadProfile callback EXECUTED_SUCCESS" wait_cb "dl-0.*ES2-DownloadProfileResponse.*EXECUTED_SUCCESS" 240
 iccid=$(dl_result dl-0 | grep -o '<rps:Iccid>[0-9]*' | head -1 | sed 's/.*>//')
 check "the callback names the ICCID ($iccid)" test -n "$iccid"
 e=$(eis_of "$eid0")
@@ -196,7 +196,7 @@ for k in 2:ecasd 3:receipt 4:mac 5:memory; do
 	es2req es2_download_profile.xml "dl-$what" "$eid"
 	r=$(post2)
 	check "$what: accepted" test "$(cat "$run/code")" = 202
-	check "$what: DownloadProfile FAILED" wait_cb "ES2-DownloadProfileResponse.*dl-$what.*FAILED" 240
+	check "$what: DownloadProfile FAILED" wait_cb "dl-$what.*ES2-DownloadProfileResponse.*FAILED" 240
 	e=$(eis_of "$eid")
 	check "$what: no ISD-P of ours left in the EIS" test -z "$(grep -o "$smdp_id" <<<"$e")"
 done
@@ -217,7 +217,7 @@ for _ in $(seq 300); do [ "$(grep -c 'ES8 -> \|-> ES8' "$run/smdpd.log")" -ge 2 
 sleep 2
 kill -9 "$DPID"; wait "$DPID" 2>/dev/null
 check "smdpd restarts" dup
-check "killed download: ends EXECUTED_SUCCESS after a retry" wait_cb "ES2-DownloadProfileResponse.*dl-kill-dp.*EXECUTED_SUCCESS" 300
+check "killed download: ends EXECUTED_SUCCESS after a retry" wait_cb "dl-kill-dp.*ES2-DownloadProfileResponse.*EXECUTED_SUCCESS" 300
 e=$(eis_of "$eid1")
 check "killed download: exactly one profile of ours on the card" test "$(grep -o "$smdp_id" <<<"$e" | wc -l)" = 1
 
@@ -228,7 +228,7 @@ for _ in $(seq 300); do [ "$(grep -c 'ES3-SendData' "$run/smsrd.log")" -ge 1 ] &
 sleep 3
 kill -9 "$PID"; wait "$PID" 2>/dev/null
 check "smsrd restarts" start_smsrd "$smsrd" "$run/smsrd.conf" "$run/smsrd.log"
-check "smsrd killed: the download ends (success or FAILED)" wait_cb "ES2-DownloadProfileResponse.*dl-kill-sr.*\(EXECUTED_SUCCESS\|FAILED\)" 300
+check "smsrd killed: the download ends (success or FAILED)" wait_cb "dl-kill-sr.*ES2-DownloadProfileResponse.*\(EXECUTED_SUCCESS\|FAILED\)" 300
 e=$(eis_of "$eid6")
 if dl_result dl-kill-sr | grep -q EXECUTED_SUCCESS; then
 	check "smsrd killed: the profile is Enabled" grep -q "$smdp_id" <<<"$e"

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 	}
 	print_only = !strcmp(argv[1], "-");
 	if (print_only)
-		count = count < 4 ? count : 4;
+		count = count < 16 ? count : 16;
 	if ((rc = ota_wrap_master_load(ctx, argv[2], &m)) < 0 ||
 	    (rc = sim_fleet_cfg_init(&cfg, argv[3], NULL, NULL)) < 0 ||
 	    (!print_only && (rc = smsr_db_open(ctx, argv[1], NULL, &db)) < 0)) {
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 			rc = fleet_eis_build(tmp, &cfg, (uint32_t)(i + j), m, argv[5], argv[6], &eis[j]);
 			if (rc < 0)
 				goto fail;
-			if (i + j < 4) {
+			if (i + j < 16) {
 				printf("eid%lu=%s\nmsisdn%lu=%s\n", i + j, proto_hexstr(eis[j]->eid, 16), i + j,
 				       eis[j]->isdr_msisdn);
 				printf("iccid%lu_0=%s\niccid%lu_1=%s\n", i + j, eis[j]->profiles[0].iccid, i + j,
