@@ -861,6 +861,12 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 			fail(o, e == SMDP_ES8_E_PROFILE ? SMSR_SC_MEMORY : SMSR_SC_ISDP_ERROR, why);
 			return;
 		}
+		LOG_EIS(o->d.eid, DPROTO, LOGL_INFO, "order %" PRIu64 ": ES8 %s (%zu bytes of the profile loaded)", o->id,
+			smdp_es8_step(o->es8) == SMDP_ES8_KEYEST2	  ? "CERT.DP.ECDSA accepted, random challenge"
+			: smdp_es8_step(o->es8) == SMDP_ES8_SCP03T_IU ? "receipt verified, ISD-P keyset established"
+			: smdp_es8_step(o->es8) == SMDP_ES8_LOAD	  ? "SCP03t session keys derived"
+								  : "segments acknowledged",
+			smdp_es8_loaded(o->es8));
 		if (smdp_es8_step(o->es8) == SMDP_ES8_DONE) {
 			TALLOC_FREE(o->es8);
 			set_state(o, ST_COMPLETED);
