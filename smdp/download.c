@@ -862,10 +862,10 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 			return;
 		}
 		LOG_EIS(o->d.eid, DPROTO, LOGL_INFO, "order %" PRIu64 ": ES8 %s (%zu bytes of the profile loaded)", o->id,
-			smdp_es8_step(o->es8) == SMDP_ES8_KEYEST2	  ? "CERT.DP.ECDSA accepted, random challenge"
-			: smdp_es8_step(o->es8) == SMDP_ES8_SCP03T_IU ? "receipt verified, ISD-P keyset established"
-			: smdp_es8_step(o->es8) == SMDP_ES8_LOAD	  ? "SCP03t session keys derived"
-								  : "segments acknowledged",
+			smdp_es8_step(o->es8) == SMDP_ES8_KEYEST2 ? "CERT.DP.ECDSA accepted by the ECASD, random challenge"
+			: smdp_es8_step(o->es8) == SMDP_ES8_LOAD && !smdp_es8_loaded(o->es8)
+				? "receipt verified: ISD-P keyset established; SCP03t card cryptogram verified"
+				: "profile segments acknowledged (R-MAC verified)",
 			smdp_es8_loaded(o->es8));
 		if (smdp_es8_step(o->es8) == SMDP_ES8_DONE) {
 			TALLOC_FREE(o->es8);

@@ -201,6 +201,16 @@ int smdp_es8_next(struct smdp_es8 *s, struct proto_buf *b, bool *more_to_do)
 		rc = ota_ecka_dp_keyparams(s, s->sk_dp, s->pk_ecasd->ref, &s->crt, s->rc, sizeof(s->rc), &s->esk, b);
 		if (rc == 0)
 			rc = s_close(b, mark);
+		/* the SCP03t INITIALIZE UPDATE rides in the same script: the card runs it on the keyset it has just
+		 * established (a refused 3A02 stops the script before it), saving one SMS round trip */
+		if (rc == 0 && RAND_bytes(s->host_challenge, sizeof(s->host_challenge)) != 1)
+			rc = -PROTO_E_CRYPTO;
+		if (rc == 0) {
+			mark = s_open(b);
+			rc = ota_scp03t_iu_encode(b, s->cfg.kvn, 0x00, s->host_challenge);
+			if (rc == 0)
+				rc = s_close(b, mark);
+		}
 		break;
 	case SMDP_ES8_SCP03T_IU:
 		if (RAND_bytes(s->host_challenge, sizeof(s->host_challenge)) != 1)
@@ -334,7 +344,7 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 		return 0;
 	}
 	case SMDP_ES8_KEYEST2:
-		if (n != 1 || s_sw(&items[0]) != 0x9000)
+		if (n < 1 || s_sw(&items[0]) != 0x9000)
 			return s_fail(s, SMDP_ES8_E_RECEIPT, why, cap, "KEYEST2: key parameters refused, SW %04X",
 				      n ? s_sw(&items[0]) : 0);
 		rc = ota_ecka_dp_finish(s, s->esk, s->pk_ecasd, s->crt_tlv, s->crt_len, items[0].val, items[0].len - 2,
@@ -345,13 +355,14 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 			return s_fail(s, SMDP_ES8_E_RECEIPT, why, cap, "KEYEST2: receipt not verified (%s)",
 				      proto_strerror(rc));
 		s->step = SMDP_ES8_SCP03T_IU;
-		return 0;
+		i = 1; /* the INITIALIZE UPDATE answer follows in the same script */
+		/* fall through */
 	case SMDP_ES8_SCP03T_IU: {
 		struct ota_scp03_iu_rsp r;
 		struct ota_key *enc = s->keys.key[0], *mac = s->keys.nkeys > 1 ? s->keys.key[1] : s->keys.key[0];
-		if (n != 1)
+		if (n != i + 1)
 			return s_fail(s, SMDP_ES8_E_SCP03T, why, cap, "SCP03T_IU: no response");
-		rc = ota_scp03t_iu_rsp_decode(&r, items[0].val, items[0].len);
+		rc = ota_scp03t_iu_rsp_decode(&r, items[i].val, items[i].len);
 		if (rc == 0 && r.kvn != s->cfg.kvn)
 			rc = -PROTO_E_MALFORMED;
 		if (rc == 0)
