@@ -43,6 +43,13 @@ static void test_config(void)
 	}
 	CHECK(smdp_config_parse(&c, "t", "[nosuch]\n", err, sizeof(err)) == -EINVAL && strstr(err, "t:1"),
 	      "unknown section with its line");
+	/* the shipped example is valid */
+	if (getenv("EXAMPLES_DIR")) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/smdpd.conf", getenv("EXAMPLES_DIR"));
+		CHECK(smdp_config_load(&c, path, err, sizeof(err)) == 0 && smdp_config_validate(&c, err, sizeof(err)) == 0,
+		      "doc/examples/smdpd.conf: %s", err);
+	}
 }
 
 static void test_saip(void)
