@@ -310,8 +310,8 @@ int ota_eckey_load_pem(void *ctx, const char *path, struct ota_eckey **out)
 	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL))
 		goto out;
 	ref = !strcmp(name, "prime256v1") || !strcmp(name, "P-256") ? PROTO_EC_REF_P256
-	      : !strcmp(name, "brainpoolP256r1")			    ? PROTO_EC_REF_BRAINPOOLP256R1
-									    : -1;
+	      : !strcmp(name, "brainpoolP256r1")		    ? PROTO_EC_REF_BRAINPOOLP256R1
+								    : -1;
 	if (ref < 0) {
 		rc = -PROTO_E_UNSUPPORTED;
 		goto out;

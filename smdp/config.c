@@ -8,9 +8,15 @@
 #include "smdp/config.h"
 #include "smsr/logging.h"
 
-#define S(sec, key, field, def, help) { sec, key, SMSR_INI_STR, offsetof(struct smdp_config, field), \
-					 sizeof(((struct smdp_config *)0)->field), def, help }
-#define N(sec, key, type, field, def, help) { sec, key, type, offsetof(struct smdp_config, field), 0, def, help }
+#define S(sec, key, field, def, help)                                                                                  \
+	{                                                                                                              \
+		sec, key, SMSR_INI_STR, offsetof(struct smdp_config, field), sizeof(((struct smdp_config *)0)->field), \
+			def, help                                                                                      \
+	}
+#define N(sec, key, type, field, def, help)                                                                            \
+	{                                                                                                              \
+		sec, key, type, offsetof(struct smdp_config, field), 0, def, help                                      \
+	}
 
 static const struct smsr_ini_item items[] = {
 	S("smdp", "entity-id", entity_id, "1.3.6.1.4.1.99999.40", "this SM-DP's entity OID (wsa:From EntityId)"),
@@ -105,7 +111,11 @@ int smdp_config_validate(const struct smdp_config *c, char *err, size_t err_len)
 {
 	unsigned i, v;
 
-#define FAIL(...) do { snprintf(err, err_len, __VA_ARGS__); return -EINVAL; } while (0)
+#define FAIL(...)                                                                                                      \
+	do {                                                                                                           \
+		snprintf(err, err_len, __VA_ARGS__);                                                                   \
+		return -EINVAL;                                                                                        \
+	} while (0)
 	if (!smsr_ini_is_oid(c->entity_id))
 		FAIL("[smdp] entity-id '%s' is not an OID", c->entity_id);
 	if (!smsr_ini_is_oid(c->smsr_id))
@@ -146,7 +156,7 @@ int smdp_config_validate(const struct smdp_config *c, char *err, size_t err_len)
 }
 
 const struct smsr_cfg_requester *smdp_config_requester_by_tls(const struct smdp_config *c, const char *subject,
-								const char *fingerprint)
+							      const char *fingerprint)
 {
 	return smsr_requester_by_tls(c->requesters, c->n_requesters, subject, fingerprint);
 }

@@ -27,10 +27,10 @@ enum smdp_pool_state {
 struct smdp_pool_rec {
 	char iccid[SMDP_ICCID_MAX + 1];
 	char imsi[SMDP_IMSI_MAX + 1];
-	uint8_t ki[SMDP_SEALED_MAX], opc[SMDP_SEALED_MAX];	/*!< sealed blobs (ota_wrap_seal) */
+	uint8_t ki[SMDP_SEALED_MAX], opc[SMDP_SEALED_MAX]; /*!< sealed blobs (ota_wrap_seal) */
 	uint8_t ki_len, opc_len;
-	uint8_t state;						/*!< enum smdp_pool_state */
-	uint64_t order;						/*!< RESERVED/USED: the order */
+	uint8_t state;	/*!< enum smdp_pool_state */
+	uint64_t order; /*!< RESERVED/USED: the order */
 };
 
 /*! Open (create) the store in directory path. -errno / -EIO. */

@@ -20,47 +20,47 @@
 
 /* journalled states */
 enum ord_state {
-	ST_QUEUED = 1,	 /* accepted, waiting for a free slot (max_parallel) */
-	ST_GET_EIS,	 /* ES3.GetEIS: the ECASD certificate */
-	ST_CREATE_ISDP,	 /* ES3.CreateISDP */
-	ST_ES8,		 /* ES3.SendData: key establishment and profile loading (session in memory only) */
-	ST_COMPLETED,	 /* ES3.ProfileDownloadCompleted */
-	ST_ENABLE,	 /* ES3.EnableProfile (EnableProfile=true) */
-	ST_CLEANUP,	 /* ES3.DeleteISDP after a failure */
-	ST_RELAY,	 /* ES2 Enable/Disable/DeleteProfile relayed as ES3 */
-	ST_CALLBACK,	 /* result known: the ES2 callback to the MNO */
+	ST_QUEUED = 1,	/* accepted, waiting for a free slot (max_parallel) */
+	ST_GET_EIS,	/* ES3.GetEIS: the ECASD certificate */
+	ST_CREATE_ISDP, /* ES3.CreateISDP */
+	ST_ES8,		/* ES3.SendData: key establishment and profile loading (session in memory only) */
+	ST_COMPLETED,	/* ES3.ProfileDownloadCompleted */
+	ST_ENABLE,	/* ES3.EnableProfile (EnableProfile=true) */
+	ST_CLEANUP,	/* ES3.DeleteISDP after a failure */
+	ST_RELAY,	/* ES2 Enable/Disable/DeleteProfile relayed as ES3 */
+	ST_CALLBACK,	/* result known: the ES2 callback to the MNO */
 	ST_DONE,
 };
 
-static const char *const state_names[] = {"?",	    "QUEUED",  "GET_EIS", "CREATE_ISDP", "ES8",	 "COMPLETED",
+static const char *const state_names[] = {"?",	    "QUEUED",  "GET_EIS", "CREATE_ISDP", "ES8", "COMPLETED",
 					  "ENABLE", "CLEANUP", "RELAY",	  "CALLBACK",	 "DONE"};
 
 /* journal record tags (BER-TLV, context-specific primitive) */
 enum {
 	J_STATE = 0x80,
-	J_FUNC,	    /* the ES2 function of the order */
+	J_FUNC, /* the ES2 function of the order */
 	J_EID,
 	J_MNO,
 	J_FCID,
-	J_MSGID,    /* MessageID of the ES2 request (RelatesTo of the callback) */
+	J_MSGID, /* MessageID of the ES2 request (RelatesTo of the callback) */
 	J_TXID,
-	J_URL,	    /* where the ES2 result goes */
-	J_TYPE,	    /* ProfileType */
+	J_URL,	/* where the ES2 result goes */
+	J_TYPE, /* ProfileType */
 	J_ICCID,
 	J_IMSI,
 	J_ENABLE,
-	J_AID,	    /* ISD-P AID from CreateISDP */
+	J_AID, /* ISD-P AID from CreateISDP */
 	J_ATTEMPT,
-	J_SEQ,	    /* ES3 requests sent so far (FunctionCallIdentifier suffix) */
-	J_ES3FUNC,  /* ES3 function in flight */
-	J_ES3MSG,   /* its MessageID */
+	J_SEQ,	   /* ES3 requests sent so far (FunctionCallIdentifier suffix) */
+	J_ES3FUNC, /* ES3 function in flight */
+	J_ES3MSG,  /* its MessageID */
 	J_STATUS,
 	J_SC,
 	J_MSG,
 	J_DEADLINE,
 	J_CREATED,
-	J_MEMORY,   /* RequiredMemory */
-	J_REASON,   /* why CLEANUP (message of the FAILED result) */
+	J_MEMORY, /* RequiredMemory */
+	J_REASON, /* why CLEANUP (message of the FAILED result) */
 };
 
 struct orddata {
@@ -98,10 +98,10 @@ struct ord {
 	uint64_t id;
 	struct orddata d;
 	bool queued, hashed_msg, running;
-	bool resend_same;     /* resumed with an ES3 request in flight: send it again with its identifiers */
+	bool resend_same; /* resumed with an ES3 request in flight: send it again with its identifiers */
 	struct event *timer;
-	unsigned es3_tries;   /* sends of the current ES3 request (lost answers) */
-	unsigned cb_tries;    /* ES2 callback posts */
+	unsigned es3_tries; /* sends of the current ES3 request (lost answers) */
+	unsigned cb_tries;  /* ES2 callback posts */
 	struct proto_ec_pub *pk_ecasd;
 	struct smdp_es8 *es8; /* ES8 session (memory only) */
 	uint8_t *es3_body;    /* the request in flight, for resends */
@@ -280,7 +280,8 @@ static int ord_decode(const uint8_t *in, size_t len, struct orddata *d)
 		case J_SEQ:
 			if (t.len != 4)
 				goto malformed;
-			d->seq = (uint32_t)t.val[0] << 24 | (uint32_t)t.val[1] << 16 | (uint32_t)t.val[2] << 8 | t.val[3];
+			d->seq = (uint32_t)t.val[0] << 24 | (uint32_t)t.val[1] << 16 | (uint32_t)t.val[2] << 8 |
+				 t.val[3];
 			break;
 		case J_ES3FUNC:
 			if (t.len != 1 || t.val[0] >= SMSR_ES_FUNC_COUNT)
@@ -520,8 +521,8 @@ static long bounded(const struct ord *o, long ms)
 
 static int es3_resend(struct ord *o)
 {
-	int rc = o->dl->es3.send(o->dl->es3.data, tag_of(o), smsr_es_func_desc(o->d.es3func)->req_action,
-				 o->es3_body, o->es3_len);
+	int rc = o->dl->es3.send(o->dl->es3.data, tag_of(o), smsr_es_func_desc(o->d.es3func)->req_action, o->es3_body,
+				 o->es3_len);
 
 	o->es3_tries++;
 	o->dl->st.es3_requests++;
@@ -680,7 +681,8 @@ static int ecasd_key(struct ord *o, const struct smsr_eis *e, char *why, size_t 
 			struct proto_gp_cert gc;
 			int rc = proto_gp_cert_decode(&gc, c->value, c->len);
 
-			if (rc == 0 && (gc.key_usage.len != 2 || gc.key_usage.p[0] != 0x00 || gc.key_usage.p[1] != 0x80))
+			if (rc == 0 &&
+			    (gc.key_usage.len != 2 || gc.key_usage.p[0] != 0x00 || gc.key_usage.p[1] != 0x80))
 				rc = -PROTO_E_MALFORMED;
 			if (rc == 0)
 				rc = proto_gp_cert_verify(&gc, o->dl->pk_eum);
@@ -861,8 +863,10 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 			fail(o, e == SMDP_ES8_E_PROFILE ? SMSR_SC_MEMORY : SMSR_SC_ISDP_ERROR, why);
 			return;
 		}
-		LOG_EIS(o->d.eid, DPROTO, LOGL_INFO, "order %" PRIu64 ": ES8 %s (%zu bytes of the profile loaded)", o->id,
-			smdp_es8_step(o->es8) == SMDP_ES8_KEYEST2 ? "CERT.DP.ECDSA accepted by the ECASD, random challenge"
+		LOG_EIS(o->d.eid, DPROTO, LOGL_INFO, "order %" PRIu64 ": ES8 %s (%zu bytes of the profile loaded)",
+			o->id,
+			smdp_es8_step(o->es8) == SMDP_ES8_KEYEST2
+				? "CERT.DP.ECDSA accepted by the ECASD, random challenge"
 			: smdp_es8_step(o->es8) == SMDP_ES8_LOAD && !smdp_es8_loaded(o->es8)
 				? "receipt verified: ISD-P keyset established; SCP03t card cryptogram verified"
 				: "profile segments acknowledged (R-MAC verified)",
@@ -897,9 +901,10 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 			/* nothing of it left on the card: the ICCID may serve again */
 			o->dl->prof.commit(o->dl->prof.data, o->id, false);
 		} else {
-			LOG_EIS(o->d.eid, DPROTO, LOGL_ERROR, "order %" PRIu64 ": ISD-P %s could not be deleted (%s/%s); "
-				"its ICCID %s stays reserved", o->id, proto_hexstr(o->d.aid, o->d.aid_len), r->subject,
-				r->reason, o->d.iccid);
+			LOG_EIS(o->d.eid, DPROTO, LOGL_ERROR,
+				"order %" PRIu64 ": ISD-P %s could not be deleted (%s/%s); "
+				"its ICCID %s stays reserved",
+				o->id, proto_hexstr(o->d.aid, o->d.aid_len), r->subject, r->reason, o->d.iccid);
 		}
 		if (o->d.attempt + 1u < o->dl->cfg.max_attempts && o->d.sc == SMSR_SC_PROVIDER_ERROR &&
 		    !strcmp(o->d.msg, "restarted during the download")) {
@@ -1086,7 +1091,9 @@ int smdp_dl_accept(struct smdp_dl *dl, const struct smsr_es_req *req, const char
 	if (!req->smsr_id || strcmp(req->smsr_id, dl->cfg.smsr_id))
 		return refuse(a, SMSR_SC_SMSR_UNKNOWN, "Smsr-id", "this SM-DP works with another SM-SR");
 	snprintf(d.url, sizeof(d.url), "%s",
-		 req->reply_to && !strncmp(req->reply_to, "http", 4) ? req->reply_to : m ? m->callback_url : "");
+		 req->reply_to && !strncmp(req->reply_to, "http", 4) ? req->reply_to
+		 : m						     ? m->callback_url
+								     : "");
 	if (!d.url[0])
 		return refuse(a, SMSR_SC_INVALID, NULL, "no usable wsa:ReplyTo and no callback URL for the requester");
 	memcpy(d.eid, req->eid, 16);
@@ -1207,7 +1214,8 @@ int smdp_dl_recover(struct smdp_dl *dl)
 				if (!take_slot(o))
 					continue;
 				/* an ES3 request was in flight: sent again with its FunctionCallIdentifier (the SM-SR
-				 * answers a retry with the same operation), its callback matched by the journalled id */
+				 * answers a retry with the same operation), its callback matched by the journalled id
+				 */
 				o->resend_same = o->d.es3msg[0] != '\0';
 				break;
 			}

@@ -35,7 +35,7 @@ struct smdp_db;
 /*! One MNO known to the SM-DP (ES2 requester). */
 struct smdp_dl_mno {
 	const char *entity_id;
-	const char *callback_url;	/*!< ES2 results and notifications when the request had no wsa:ReplyTo */
+	const char *callback_url; /*!< ES2 results and notifications when the request had no wsa:ReplyTo */
 };
 
 /*! Where profiles come from (the profile store and ICCID pools; smdpd wires smdp/db + smdp/saip). */
@@ -45,7 +45,8 @@ struct smdp_dl_profiles {
 	 *  -ENOSPC (pool empty). *iccid_out gets the ICCID, *imsi_out the IMSI; *pkg is a talloc child of ctx.
 	 *  Idempotent per order id. */
 	int (*prepare)(void *data, void *ctx, uint64_t order, const char *mno, const char *type, const char *iccid,
-		       char iccid_out[21], char imsi_out[16], uint8_t **pkg, size_t *pkg_len, uint64_t *required_memory);
+		       char iccid_out[21], char imsi_out[16], uint8_t **pkg, size_t *pkg_len,
+		       uint64_t *required_memory);
 	/*! The order's record is on a card (USED) or free again (released). */
 	void (*commit)(void *data, uint64_t order, bool used);
 	void *data;
@@ -56,8 +57,8 @@ struct smdp_dl_profiles {
  *  smdp_dl_es3_callback(). Returns 0 or a negative errno (-EAGAIN: backpressure, retried later). */
 struct smdp_dl_es3 {
 	int (*send)(void *data, uint64_t tag, const char *action, const uint8_t *body, size_t len);
-	const char *to;			/*!< wsa:To of the SM-SR */
-	const char *reply_to;		/*!< our wsa:ReplyTo for callbacks, e.g. "zmq:smdp1" */
+	const char *to;	      /*!< wsa:To of the SM-SR */
+	const char *reply_to; /*!< our wsa:ReplyTo for callbacks, e.g. "zmq:smdp1" */
 	void *data;
 };
 
@@ -68,15 +69,15 @@ struct smdp_dl_mno_out {
 };
 
 struct smdp_dl_cfg {
-	const char *smsr_id;		/*!< the SM-SR this SM-DP works with (Smsr-id of ES2 requests) */
+	const char *smsr_id; /*!< the SM-SR this SM-DP works with (Smsr-id of ES2 requests) */
 	struct smdp_es8_cfg es8;
 	long create_isdp_timeout_ms;
 	long send_data_timeout_ms;
-	long download_timeout_ms;	/*!< whole order (ES2 ValidityPeriod when smaller) */
+	long download_timeout_ms; /*!< whole order (ES2 ValidityPeriod when smaller) */
 	long enable_timeout_ms;
-	long es3_sync_timeout_ms;	/*!< answer to any ES3 request */
-	unsigned max_attempts;		/*!< download attempts of one order (restart, transient failure) */
-	unsigned max_parallel;		/*!< orders running at once; more wait in the journal */
+	long es3_sync_timeout_ms; /*!< answer to any ES3 request */
+	unsigned max_attempts;	  /*!< download attempts of one order (restart, transient failure) */
+	unsigned max_parallel;	  /*!< orders running at once; more wait in the journal */
 	const struct smdp_dl_mno *mnos;
 	unsigned n_mnos;
 };
@@ -97,8 +98,8 @@ int smdp_dl_new(void *ctx, struct event_base *base, struct smdp_db *db, const st
 
 /*! The result of accepting an ES2 request. */
 struct smdp_dl_accept {
-	bool refused;			/*!< answer FAILED now (code/message); else 202 */
-	int code;			/*!< enum smsr_sc */
+	bool refused; /*!< answer FAILED now (code/message); else 202 */
+	int code;     /*!< enum smsr_sc */
 	const char *message;
 	const char *subject_id;
 };

@@ -23,7 +23,7 @@ struct relay {
 	struct smdp_es2 *e;
 	uint64_t tag;
 	struct smsr_https_req *r;
-	struct smsr_soap_msg *msg;	/* the MNO's request (RelatesTo of our answer) */
+	struct smsr_soap_msg *msg; /* the MNO's request (RelatesTo of our answer) */
 	struct smsr_es_req *req;
 	enum smsr_es_func es3func;
 	char *mno;
@@ -168,7 +168,7 @@ static void relay(struct smdp_es2 *e, struct smsr_https_req *r, struct smsr_soap
 	rl->tag = SMDP_ES2_TAG_BIT | ++e->next_tag;
 	LIST_INSERT_HEAD(&e->relays, rl, entry);
 	talloc_set_destructor(rl, relay_destructor);
-	rl->es3func = req->func == SMSR_ES2_GET_EIS		 ? SMSR_ES3_GET_EIS
+	rl->es3func = req->func == SMSR_ES2_GET_EIS		  ? SMSR_ES3_GET_EIS
 		      : req->func == SMSR_ES2_UPDATE_POLICY_RULES ? SMSR_ES3_UPDATE_POLICY_RULES
 								  : SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS;
 	rq.func = rl->es3func;
@@ -187,7 +187,7 @@ static void relay(struct smdp_es2 *e, struct smsr_https_req *r, struct smsr_soap
 		evtimer_add(rl->timer, &tv);
 	}
 	return;
-err: {
+err : {
 	struct smsr_es_result res = {.status = SMSR_EXEC_FAILED};
 	smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "the SM-SR cannot be reached");
 	respond(e, r, msg, req, &res, mno);
@@ -223,7 +223,8 @@ void smdp_es2_handle(struct smdp_es2 *e, struct smsr_https_req *r)
 		return;
 	}
 	if (!who || strcmp(who->role, "mno")) {
-		smsr_es_result_fail(&res, SMSR_SC_REQUESTER_UNKNOWN, NULL, "client certificate not configured as an MNO");
+		smsr_es_result_fail(&res, SMSR_SC_REQUESTER_UNKNOWN, NULL,
+				    "client certificate not configured as an MNO");
 		respond(e, r, msg, req, &res, "unknown");
 		return;
 	}

@@ -20,7 +20,7 @@ struct smsr_cfg_requester;
 
 /*! The requester (an MNO) of a client certificate, or NULL. */
 typedef const struct smsr_cfg_requester *(*smdp_es2_lookup_cb)(void *data, const char *subject,
-								 const char *fingerprint);
+							       const char *fingerprint);
 
 /*! ES3 for the synchronous relays: send with a tag; answers come back through smdp_es2_es3_answer(). */
 typedef int (*smdp_es2_es3_send_cb)(void *data, uint64_t tag, const char *action, const uint8_t *body, size_t len);

@@ -38,12 +38,12 @@ struct smdp_es8 {
 	/* SCP03t */
 	uint8_t host_challenge[OTA_SCP03_CHALLENGE_LEN];
 	struct ota_scp03 *scp;
-	bool authenticated;	/* the EXTERNAL AUTHENTICATE went out */
-	size_t sent;		/* profile bytes sent (in the SendData in flight and before) */
-	size_t acked;		/* profile bytes whose '86' response was verified */
-	unsigned in_flight;	/* '86' TLVs in the SendData in flight */
+	bool authenticated; /* the EXTERNAL AUTHENTICATE went out */
+	size_t sent;	    /* profile bytes sent (in the SendData in flight and before) */
+	size_t acked;	    /* profile bytes whose '86' response was verified */
+	unsigned in_flight; /* '86' TLVs in the SendData in flight */
 	size_t in_flight_bytes;
-	bool ea_in_flight;	/* the SendData in flight starts with the EXTERNAL AUTHENTICATE */
+	bool ea_in_flight; /* the SendData in flight starts with the EXTERNAL AUTHENTICATE */
 };
 
 static const char *const step_names[] = {"KEYEST1", "KEYEST2", "SCP03T_IU", "LOAD", "DONE", "FAILED"};
@@ -226,9 +226,9 @@ int smdp_es8_next(struct smdp_es8 *s, struct proto_buf *b, bool *more_to_do)
 		s->ea_in_flight = false;
 		if (!s->authenticated) {
 			mark = s_open(b);
-			rc = ota_scp03t_ext_auth_encode(s->scp, OTA_SCP03_SL_C_MAC | OTA_SCP03_SL_C_DEC | OTA_SCP03_SL_R_MAC |
-								OTA_SCP03_SL_R_ENC,
-							b);
+			rc = ota_scp03t_ext_auth_encode(
+				s->scp,
+				OTA_SCP03_SL_C_MAC | OTA_SCP03_SL_C_DEC | OTA_SCP03_SL_R_MAC | OTA_SCP03_SL_R_ENC, b);
 			if (rc == 0)
 				rc = s_close(b, mark);
 			s->authenticated = true;
@@ -237,7 +237,8 @@ int smdp_es8_next(struct smdp_es8 *s, struct proto_buf *b, bool *more_to_do)
 		/* '86' segments while one more fits (segment + padding, MAC, headers) */
 		while (rc == 0 && s->sent < s->profile_len &&
 		       (!s->in_flight || b->len + s->cfg.segment + 16 + 8 + 8 <= s->cfg.max_data)) {
-			size_t n = s->profile_len - s->sent < s->cfg.segment ? s->profile_len - s->sent : s->cfg.segment;
+			size_t n =
+				s->profile_len - s->sent < s->cfg.segment ? s->profile_len - s->sent : s->cfg.segment;
 			mark = s_open(b);
 			rc = ota_scp03t_wrap_cmd(s->scp, s->profile + s->sent, n, b);
 			if (rc == 0)
@@ -333,8 +334,8 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 		const uint8_t *rc_p;
 		size_t rc_len;
 		if (n != 2 || s_sw(&items[0]) != 0x9000 || s_sw(&items[1]) != 0x9000)
-			return s_fail(s, SMDP_ES8_E_CERT_REFUSED, why, cap,
-				      "KEYEST1: %s refused, SW %04X", n < 2 ? "INSTALL [for personalization]" : "CERT.DP.ECDSA",
+			return s_fail(s, SMDP_ES8_E_CERT_REFUSED, why, cap, "KEYEST1: %s refused, SW %04X",
+				      n < 2 ? "INSTALL [for personalization]" : "CERT.DP.ECDSA",
 				      n ? s_sw(&items[n - 1]) : 0);
 		if (ota_ecka_challenge_decode(items[1].val, items[1].len - 2, &rc_p, &rc_len) < 0 ||
 		    rc_len != sizeof(s->rc))
@@ -356,7 +357,7 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 				      proto_strerror(rc));
 		s->step = SMDP_ES8_SCP03T_IU;
 		i = 1; /* the INITIALIZE UPDATE answer follows in the same script */
-		/* fall through */
+		       /* fall through */
 	case SMDP_ES8_SCP03T_IU: {
 		struct ota_scp03_iu_rsp r;
 		struct ota_key *enc = s->keys.key[0], *mac = s->keys.nkeys > 1 ? s->keys.key[1] : s->keys.key[0];
@@ -383,7 +384,8 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 		if (s->ea_in_flight) {
 			rc = n ? ota_scp03t_ext_auth_rsp_check(items[0].val, items[0].len) : -PROTO_E_MALFORMED;
 			if (rc < 0)
-				return s_fail(s, SMDP_ES8_E_SCP03T, why, cap, "LOAD: EXTERNAL AUTHENTICATE refused (%s)",
+				return s_fail(s, SMDP_ES8_E_SCP03T, why, cap,
+					      "LOAD: EXTERNAL AUTHENTICATE refused (%s)",
 					      rc == -EREMOTEIO ? "error TLV" : proto_strerror(rc));
 			i = 1;
 		}
@@ -398,7 +400,8 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 				struct proto_saip_euicc_rsp er;
 				const struct proto_saip_pe_status *pe;
 				if (proto_saip_euicc_rsp_decode(&er, ob.data, ob.len) < 0)
-					return s_fail(s, SMDP_ES8_E_MALFORMED, why, cap, "LOAD: EUICCResponse unreadable");
+					return s_fail(s, SMDP_ES8_E_MALFORMED, why, cap,
+						      "LOAD: EUICCResponse unreadable");
 				if (!proto_saip_euicc_rsp_ok(&er)) {
 					pe = proto_saip_euicc_rsp_first_error(&er);
 					return s_fail(s, SMDP_ES8_E_PROFILE, why, cap,
@@ -421,7 +424,8 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 		if (s->acked == s->profile_len) {
 			/* the last segment must have carried a successful EUICCResponse */
 			if (!ob.len)
-				return s_fail(s, SMDP_ES8_E_PROFILE, why, cap, "LOAD: no EUICCResponse after the last segment");
+				return s_fail(s, SMDP_ES8_E_PROFILE, why, cap,
+					      "LOAD: no EUICCResponse after the last segment");
 			s->step = SMDP_ES8_DONE;
 			TALLOC_FREE(s->scp);
 			ota_ecka_keys_free(&s->keys);

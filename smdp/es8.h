@@ -39,21 +39,21 @@ const char *smdp_es8_step_name(enum smdp_es8_step s);
 /*! Why a step failed (for the ES2 result and the log). */
 enum smdp_es8_error {
 	SMDP_ES8_E_NONE,
-	SMDP_ES8_E_CERT_REFUSED,	/*!< the ECASD refused CERT.DP.ECDSA (or INSTALL [for personalization]) */
-	SMDP_ES8_E_RECEIPT,		/*!< receipt mismatch or key agreement refused */
-	SMDP_ES8_E_SCP03T,		/*!< SCP03t error: cryptogram, MAC, or a '9F' error TLV from the ISD-P */
-	SMDP_ES8_E_PROFILE,		/*!< EUICCResponse reports an error (e.g. memory) or installation aborted */
-	SMDP_ES8_E_MALFORMED,		/*!< the response script could not be read */
+	SMDP_ES8_E_CERT_REFUSED, /*!< the ECASD refused CERT.DP.ECDSA (or INSTALL [for personalization]) */
+	SMDP_ES8_E_RECEIPT,	 /*!< receipt mismatch or key agreement refused */
+	SMDP_ES8_E_SCP03T,	 /*!< SCP03t error: cryptogram, MAC, or a '9F' error TLV from the ISD-P */
+	SMDP_ES8_E_PROFILE,	 /*!< EUICCResponse reports an error (e.g. memory) or installation aborted */
+	SMDP_ES8_E_MALFORMED,	 /*!< the response script could not be read */
 };
 
 const char *smdp_es8_error_name(enum smdp_es8_error e);
 
 struct smdp_es8_cfg {
-	uint8_t kvn;			/*!< KVN of the new ISD-P keyset (30) */
-	uint8_t scenario;		/*!< scenario parameters (09: certificate verification precedes, delete keys) */
-	uint8_t kuq;			/*!< key usage qualifier: 10 (ENC/MAC/DEK) or 5C (one base key) */
-	size_t segment;			/*!< plaintext bytes of the profile per '86' TLV */
-	size_t max_data;		/*!< bytes of one SendData Data (the SMS packet the SM-SR builds from it) */
+	uint8_t kvn;	  /*!< KVN of the new ISD-P keyset (30) */
+	uint8_t scenario; /*!< scenario parameters (09: certificate verification precedes, delete keys) */
+	uint8_t kuq;	  /*!< key usage qualifier: 10 (ENC/MAC/DEK) or 5C (one base key) */
+	size_t segment;	  /*!< plaintext bytes of the profile per '86' TLV */
+	size_t max_data;  /*!< bytes of one SendData Data (the SMS packet the SM-SR builds from it) */
 };
 
 void smdp_es8_cfg_default(struct smdp_es8_cfg *c);

@@ -121,7 +121,8 @@ int smdp_saip_check(const uint8_t *pkg, size_t len, struct smdp_saip_info *info,
 			smdp_saip_iccid_decode(t.val + off, info->iccid);
 			{
 				static const uint32_t type_path[] = {0x82};
-				if (s_find(t.val, t.len, type_path, 1, &off, &vl) == 0 && vl < sizeof(info->profile_type)) {
+				if (s_find(t.val, t.len, type_path, 1, &off, &vl) == 0 &&
+				    vl < sizeof(info->profile_type)) {
 					memcpy(info->profile_type, t.val + off, vl);
 					info->profile_type[vl] = '\0';
 				}

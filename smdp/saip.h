@@ -17,9 +17,9 @@
 
 /*! What a package says about itself. */
 struct smdp_saip_info {
-	unsigned n_pe;			/*!< profile elements */
-	char iccid[21];			/*!< from the header */
-	char profile_type[65];		/*!< header profileType [2], "" when absent */
+	unsigned n_pe;	       /*!< profile elements */
+	char iccid[21];	       /*!< from the header */
+	char profile_type[65]; /*!< header profileType [2], "" when absent */
 };
 
 /*! Check a package: DER TLVs back to back (definite lengths, nested contents of constructed PEs well formed),
@@ -29,9 +29,9 @@ int smdp_saip_check(const uint8_t *pkg, size_t len, struct smdp_saip_info *info,
 
 /*! Per-order data (Ki/OPc in clear only for the time of smdp_saip_personalise()). */
 struct smdp_saip_perso {
-	const char *iccid;		/*!< 18..20 digits */
-	const char *imsi;		/*!< 6..15 digits */
-	const uint8_t *ki, *opc;	/*!< 16 bytes each */
+	const char *iccid;	 /*!< 18..20 digits */
+	const char *imsi;	 /*!< 6..15 digits */
+	const uint8_t *ki, *opc; /*!< 16 bytes each */
 };
 
 /*! Write the order's values into pkg (len bytes) in place. -ENOENT (a placeholder is missing or has another size),

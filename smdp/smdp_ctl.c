@@ -28,7 +28,8 @@ static void usage(void)
 		"  profile make-test --size BYTES --type NAME --out FILE    write a test template\n"
 		"  pool import --type NAME FILE.csv                         add ICCIDs (iccid,imsi,ki_hex,opc_hex)\n"
 		"  pool status [--type NAME]                                records per state\n"
-		"  keygen PREFIX                                            ES3 CURVE key pair: PREFIX.pub, PREFIX.key\n");
+		"  keygen PREFIX                                            ES3 CURVE key pair: PREFIX.pub, "
+		"PREFIX.key\n");
 }
 
 static const char *opt(int argc, char **argv, const char *name)
@@ -57,7 +58,8 @@ static uint8_t *read_file(void *ctx, const char *path, size_t *len)
 		return NULL;
 	for (;;) {
 		if (n == cap) {
-			uint8_t *nb = cap < (16 << 20) ? talloc_realloc(ctx, buf, uint8_t, cap ? 2 * cap : 65536) : NULL;
+			uint8_t *nb =
+				cap < (16 << 20) ? talloc_realloc(ctx, buf, uint8_t, cap ? 2 * cap : 65536) : NULL;
 			if (!nb) {
 				talloc_free(buf);
 				fclose(f);

@@ -99,7 +99,7 @@ int smdpd_load_eum(void *ctx, const char *eum_path, const char *ci_path, struct 
 		goto out;
 	}
 	if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL))
-		ref = !strcmp(name, "prime256v1")      ? PROTO_EC_REF_P256
+		ref = !strcmp(name, "prime256v1")	 ? PROTO_EC_REF_P256
 		      : !strcmp(name, "brainpoolP256r1") ? PROTO_EC_REF_BRAINPOOLP256R1
 							 : -1;
 	if (ref < 0 || !EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &plen) ||
@@ -147,8 +147,9 @@ static int prepare(void *data, void *ctx, uint64_t order, const char *mno, const
 	if (rc == 0 && (kl != 16 || ol != 16))
 		rc = -EINVAL;
 	if (rc == 0)
-		rc = smdp_saip_personalise(*pkg, *pkg_len,
-					   &(struct smdp_saip_perso){.iccid = r.iccid, .imsi = r.imsi, .ki = ki, .opc = opc});
+		rc = smdp_saip_personalise(
+			*pkg, *pkg_len,
+			&(struct smdp_saip_perso){.iccid = r.iccid, .imsi = r.imsi, .ki = ki, .opc = opc});
 	OPENSSL_cleanse(ki, sizeof(ki));
 	OPENSSL_cleanse(opc, sizeof(opc));
 	if (rc < 0) {
@@ -178,7 +179,7 @@ static void on_es3_done(void *data, int rc, const char *action, const uint8_t *b
 {
 	struct smdpd *d = talloc_get_type_abort(((void **)data)[0], struct smdpd);
 	uint64_t tag = *(uint64_t *)((void **)data)[1];
-	int code = rc < 0 ? rc : action ? atoi(action) : 0;
+	int code = rc < 0 ? rc : action ? (int)strtol(action, NULL, 10) : 0;
 
 	talloc_free(data);
 	if (tag & SMDP_ES2_TAG_BIT)
@@ -336,7 +337,8 @@ int smdpd_start(void *ctx, const struct smdp_config *cfg, struct smdpd **out)
 	}
 	rc = smdpd_load_gpcert(d, cfg->dp_ecdsa_cert_file, &d->cert_dp, &d->cert_dp_len);
 	if (rc < 0) {
-		LOGP(DMAIN, LOGL_ERROR, "cannot load CERT.DP.ECDSA %s: %s", cfg->dp_ecdsa_cert_file, proto_strerror(rc));
+		LOGP(DMAIN, LOGL_ERROR, "cannot load CERT.DP.ECDSA %s: %s", cfg->dp_ecdsa_cert_file,
+		     proto_strerror(rc));
 		goto fail;
 	}
 	rc = smdpd_load_eum(d, cfg->eum_cert_file, cfg->ci_cert_file, &d->pk_eum, why, sizeof(why));
@@ -402,7 +404,10 @@ int smdpd_start(void *ctx, const struct smdp_config *cfg, struct smdpd **out)
 	dc.n_mnos = cfg->n_requesters;
 	rc = smdp_dl_new(d, d->base, d->db, &dc, &self, d->sk_dp, d->cert_dp, d->cert_dp_len, d->pk_eum,
 			 &(struct smdp_dl_profiles){.prepare = prepare, .commit = commit, .data = d},
-			 &(struct smdp_dl_es3){.send = es3_send, .to = "zmq:smsr", .reply_to = talloc_asprintf(d, "zmq:%s", cfg->es3_name), .data = d},
+			 &(struct smdp_dl_es3){.send = es3_send,
+					       .to = "zmq:smsr",
+					       .reply_to = talloc_asprintf(d, "zmq:%s", cfg->es3_name),
+					       .data = d},
 			 &(struct smdp_dl_mno_out){.post = mno_post, .data = d}, &d->dl);
 	if (rc < 0)
 		goto fail;
@@ -426,8 +431,8 @@ int smdpd_start(void *ctx, const struct smdp_config *cfg, struct smdpd **out)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	LOGP(DMAIN, LOGL_NOTICE, "smdpd %s: ES2 on https://%s/es2, ES3 to %s as %s", d->cfg.entity_id,
-	     cfg->es2_listen, cfg->es3_endpoint, cfg->es3_name);
+	LOGP(DMAIN, LOGL_NOTICE, "smdpd %s: ES2 on https://%s/es2, ES3 to %s as %s", d->cfg.entity_id, cfg->es2_listen,
+	     cfg->es3_endpoint, cfg->es3_name);
 	*out = d;
 	return 0;
 fail:

@@ -9,8 +9,11 @@
 #include "smsr/config.h"
 #include "smsr/logging.h"
 
-#define S(sec, key, field, def, help) { sec, key, SMSR_INI_STR, offsetof(struct smsr_config, field), \
-					 sizeof(((struct smsr_config *)0)->field), def, help }
+#define S(sec, key, field, def, help)                                                                                  \
+	{                                                                                                              \
+		sec, key, SMSR_INI_STR, offsetof(struct smsr_config, field), sizeof(((struct smsr_config *)0)->field), \
+			def, help                                                                                      \
+	}
 #define N(sec, key, type, field, def, help) { sec, key, type, offsetof(struct smsr_config, field), 0, def, help }
 
 static const struct smsr_ini_item items[] = {
@@ -70,8 +73,11 @@ static const struct smsr_ini_item items[] = {
 	S("log", "categories", log_categories, "", "per-category levels, e.g. DOTA=debug,DSOAP=notice"),
 };
 
-#define R(key, field, help) { "requester", key, SMSR_INI_STR, offsetof(struct smsr_cfg_requester, field), \
-			      sizeof(((struct smsr_cfg_requester *)0)->field), "", help }
+#define R(key, field, help)                                                                                            \
+	{                                                                                                              \
+		"requester", key, SMSR_INI_STR, offsetof(struct smsr_cfg_requester, field),                            \
+			sizeof(((struct smsr_cfg_requester *)0)->field), "", help                                      \
+	}
 const struct smsr_ini_item smsr_ini_requester_items[SMSR_INI_REQUESTER_ITEMS] = {
 	R("entity-id", entity_id, "the requester's entity OID"),
 	R("role", role, "mno, smdp or eum"),
@@ -214,7 +220,8 @@ int smsr_ini_parse(const struct smsr_ini_schema *sc, void *c, const char *name, 
 					return -EINVAL;
 				}
 				if (*n_reqs >= sc->max_req) {
-					snprintf(err, err_len, "%s:%u: more than %u requesters", name, lineno, sc->max_req);
+					snprintf(err, err_len, "%s:%u: more than %u requesters", name, lineno,
+						 sc->max_req);
 					return -EINVAL;
 				}
 				req = &reqs[(*n_reqs)++];
@@ -423,7 +430,8 @@ void smsr_ini_write(const struct smsr_ini_schema *sc, const void *c, FILE *out)
 			sec = sc->items[i].section;
 			fprintf(out, "\n[%s]\n", sec);
 		}
-		fprintf(out, "# %s (default: %s)\n", sc->items[i].help, sc->items[i].def[0] ? sc->items[i].def : "empty");
+		fprintf(out, "# %s (default: %s)\n", sc->items[i].help,
+			sc->items[i].def[0] ? sc->items[i].def : "empty");
 		write_value(out, c, &sc->items[i]);
 	}
 	for (j = 0; j < n_reqs; j++) {
@@ -468,7 +476,7 @@ void smsr_config_write(const struct smsr_config *c, FILE *out)
 }
 
 const struct smsr_cfg_requester *smsr_requester_by_tls(const struct smsr_cfg_requester *reqs, unsigned n,
-						      const char *subject, const char *fingerprint)
+						       const char *subject, const char *fingerprint)
 {
 	unsigned i;
 
@@ -482,7 +490,7 @@ const struct smsr_cfg_requester *smsr_requester_by_tls(const struct smsr_cfg_req
 }
 
 const struct smsr_cfg_requester *smsr_config_requester_by_tls(const struct smsr_config *c, const char *subject,
-								const char *fingerprint)
+							      const char *fingerprint)
 {
 	return smsr_requester_by_tls(c->requesters, c->n_requesters, subject, fingerprint);
 }

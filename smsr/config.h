@@ -20,11 +20,11 @@
 struct smsr_cfg_requester;
 
 enum smsr_ini_type {
-	SMSR_INI_STR,	/*!< char[] */
-	SMSR_INI_BOOL,	/*!< bool */
-	SMSR_INI_INT,	/*!< int64_t */
-	SMSR_INI_MS,	/*!< int64_t milliseconds, written with a unit */
-	SMSR_INI_SIZE,	/*!< uint64_t bytes */
+	SMSR_INI_STR,  /*!< char[] */
+	SMSR_INI_BOOL, /*!< bool */
+	SMSR_INI_INT,  /*!< int64_t */
+	SMSR_INI_MS,   /*!< int64_t milliseconds, written with a unit */
+	SMSR_INI_SIZE, /*!< uint64_t bytes */
 };
 
 struct smsr_ini_item {
@@ -32,19 +32,19 @@ struct smsr_ini_item {
 	const char *key;
 	enum smsr_ini_type type;
 	size_t off;
-	size_t size;	/*!< SMSR_INI_STR: buffer size */
+	size_t size; /*!< SMSR_INI_STR: buffer size */
 	const char *def;
 	const char *help;
 };
 
 struct smsr_ini_schema {
-	const char *prog;			/*!< "smsrd": header of the written file */
-	size_t size;				/*!< of the configuration struct */
+	const char *prog; /*!< "smsrd": header of the written file */
+	size_t size;	  /*!< of the configuration struct */
 	const struct smsr_ini_item *items;
 	size_t n_items;
-	const struct smsr_ini_item *req_items;	/*!< keys of [requester NAME] */
+	const struct smsr_ini_item *req_items; /*!< keys of [requester NAME] */
 	size_t n_req_items;
-	size_t req_off, n_req_off;		/*!< offsets of the requester array and its count */
+	size_t req_off, n_req_off; /*!< offsets of the requester array and its count */
 	unsigned max_req;
 };
 
@@ -59,7 +59,7 @@ int smsr_ini_load(const struct smsr_ini_schema *sc, void *base, const char *path
 void smsr_ini_write(const struct smsr_ini_schema *sc, const void *base, FILE *out);
 /*! The requester of reqs[0..n) with this TLS subject or fingerprint, or NULL. */
 const struct smsr_cfg_requester *smsr_requester_by_tls(const struct smsr_cfg_requester *reqs, unsigned n,
-						      const char *subject, const char *fingerprint);
+						       const char *subject, const char *fingerprint);
 /*! Value checks shared by the validators. */
 bool smsr_ini_is_oid(const char *s);
 bool smsr_ini_is_hostport(const char *s);
@@ -97,9 +97,9 @@ struct smsr_config {
 	char schema_dir[256];		/*!< GSMA XSDs served with our WSDL */
 	char wsdl_dir[256];		/*!< our WSDLs (smsr/wsdl), served under /wsdl/ */
 	/* [es3] */
-	char es3_listen[128];		/*!< ZeroMQ endpoint ("" = none) */
-	char es3_public_key[41];	/*!< CURVE public key (Z85) */
-	char es3_secret_key_file[256];	/*!< the secret key's file (read by the ES3 link only) */
+	char es3_listen[128];	       /*!< ZeroMQ endpoint ("" = none) */
+	char es3_public_key[41];       /*!< CURVE public key (Z85) */
+	char es3_secret_key_file[256]; /*!< the secret key's file (read by the ES3 link only) */
 	int64_t es3_resend_ms, es3_timeout_ms, es3_max_inflight, es3_hwm;
 	/* [kannel] */
 	char sendsms_url[256];

@@ -202,7 +202,8 @@ static void s_enc_sd(struct s_enc *x, xmlNode *parent, const char *name, const s
 		if (s_keys_allowed(x))
 			for (j = 0; j < set->n_keys; j++)
 				s_enc_key(x, ks, sd, set, &set->keys[j]);
-		/* certificates are public; the SM-DP needs CERT.ECASD.ECKA for ES8 key establishment (crypto.md §A.1) */
+		/* certificates are public; the SM-DP needs CERT.ECASD.ECKA for ES8 key establishment (crypto.md §A.1)
+		 */
 		for (j = 0; x->o->view != SMSR_EIS_VIEW_MNO && j < set->n_certs; j++) {
 			const struct smsr_certificate *c = &set->certs[j];
 			xmlNode *cn = smsr_soap_add(x->b, ks, "Certificate", NULL);

@@ -69,9 +69,9 @@ struct opdata {
 	size_t rsp_len;
 	char msg[128];
 	bool internal; /* started by the SM-SR itself (POL2 auto-delete): no callback */
-	char mno[128];		/* ES3 CreateISDP: Mno-id of the new profile */
-	uint64_t memory;	/* ES3 CreateISDP: RequiredMemory */
-	const uint8_t *data;	/* ES3 SendData: the script items (a talloc child of the op, or of the request) */
+	char mno[128]; /* ES3 CreateISDP: Mno-id of the new profile */
+	uint64_t memory;     /* ES3 CreateISDP: RequiredMemory */
+	const uint8_t *data; /* ES3 SendData: the script items (a talloc child of the op, or of the request) */
 	size_t data_len;
 };
 
@@ -323,8 +323,8 @@ static struct op *op_waiting_notif(struct smsr_proc *p, const uint8_t eid[16])
 	LIST_FOREACH(o, &p->eids[eid_bucket(eid)], by_eid)
 	if (!memcmp(o->hdr.eid, eid, 16) && !o->d.internal &&
 	    (o->hdr.state == ST_WAIT_NOTIF ||
-	     (o->hdr.state == ST_ES5 && (base_func(o->d.func) == SMSR_ES4_ENABLE_PROFILE ||
-					 base_func(o->d.func) == SMSR_ES4_DISABLE_PROFILE))))
+	     (o->hdr.state == ST_ES5 &&
+	      (base_func(o->d.func) == SMSR_ES4_ENABLE_PROFILE || base_func(o->d.func) == SMSR_ES4_DISABLE_PROFILE))))
 		return o;
 	return NULL;
 }
@@ -1188,8 +1188,9 @@ void smsr_proc_notification(struct smsr_proc *p, const uint8_t eid[16], const ui
 		}
 	}
 	if (o && !dup &&
-	    (o->hdr.state == ST_WAIT_NOTIF || (o->hdr.state == ST_ES5 && (base_func(o->d.func) == SMSR_ES4_ENABLE_PROFILE ||
-									  base_func(o->d.func) == SMSR_ES4_DISABLE_PROFILE)))) {
+	    (o->hdr.state == ST_WAIT_NOTIF ||
+	     (o->hdr.state == ST_ES5 &&
+	      (base_func(o->d.func) == SMSR_ES4_ENABLE_PROFILE || base_func(o->d.func) == SMSR_ES4_DISABLE_PROFILE)))) {
 		/* in ES5 state: an earlier attempt (before a restart) was executed and its PoR lost; the
 		 * notification is the proof, and the resent command's own answer is then ignored */
 		bool expired = o->hdr.deadline && time(NULL) > o->hdr.deadline;

@@ -86,8 +86,8 @@ static void now_str(char *out, size_t cap)
 }
 
 /* answer req with a result (sync response) */
-static void respond(struct smsr_es4 *e, struct s_out *r, const struct smsr_soap_msg *msg,
-		    const struct smsr_es_req *req, struct smsr_es_result *res, const char *requester)
+static void respond(struct smsr_es4 *e, struct s_out *r, const struct smsr_soap_msg *msg, const struct smsr_es_req *req,
+		    struct smsr_es_result *res, const char *requester)
 {
 	uint8_t *out;
 	size_t len;
@@ -213,7 +213,8 @@ static void es3_profile_update(struct smsr_es4 *e, void *ctx, const struct smsr_
 			p->pol2 = talloc_steal(eis, req->pol2);
 			p->n_pol2 = req->n_pol2;
 		}
-		LOG_EIS(req->eid, DSOAP, LOGL_INFO, "profile %s downloaded by %s: Disabled", req->iccid, who->entity_id);
+		LOG_EIS(req->eid, DSOAP, LOGL_INFO, "profile %s downloaded by %s: Disabled", req->iccid,
+			who->entity_id);
 		break;
 	case SMSR_ES3_UPDATE_POLICY_RULES:
 		p->pol2 = talloc_steal(eis, req->pol2);
@@ -233,8 +234,8 @@ static void es3_profile_update(struct smsr_es4 *e, void *ctx, const struct smsr_
 		smsr_es_result_fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
 }
 
-static void handle_sync(struct smsr_es4 *e, struct s_out *r, const struct smsr_soap_msg *msg,
-			struct smsr_es_req *req, const struct smsr_cfg_requester *who)
+static void handle_sync(struct smsr_es4 *e, struct s_out *r, const struct smsr_soap_msg *msg, struct smsr_es_req *req,
+			const struct smsr_cfg_requester *who)
 {
 	struct smsr_es_result res = {.status = SMSR_EXEC_SUCCESS, .code = SMSR_SC_NONE};
 	struct smsr_eis *eis = NULL;

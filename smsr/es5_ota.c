@@ -36,7 +36,7 @@ struct exch {
 	struct slot *slot;
 	struct smsr_ota *ota;
 	uint64_t opid;
-	uint8_t tar[3];			/* target: the ISD-R (cfg.tar) or an ISD-P (ES3.SendData) */
+	uint8_t tar[3]; /* target: the ISD-R (cfg.tar) or an ISD-P (ES3.SendData) */
 	uint8_t *script;
 	size_t len;
 	smsr_ota_done_cb done;

@@ -145,7 +145,8 @@ static const struct smsr_es_func_desc s_funcs[SMSR_ES_FUNC_COUNT] = {
 	[SMSR_ES2_ENABLE_PROFILE] = {SMSR_ES2_ENABLE_PROFILE, SMSR_ES_IF_ES2, "ES2-EnableProfile",
 				     "ES2-EnableProfileRequest", "ES2-EnableProfileResponse",
 				     GSMA_ACTION "ES2/PlatformManagement/ES2-EnableProfile",
-				     GSMA_ACTION "ES2/PlatformManagement/ES2-EnableProfileResponse", SMSR_ES_ASYNC, NULL},
+				     GSMA_ACTION "ES2/PlatformManagement/ES2-EnableProfileResponse", SMSR_ES_ASYNC,
+				     NULL},
 	[SMSR_ES2_DISABLE_PROFILE] = {SMSR_ES2_DISABLE_PROFILE, SMSR_ES_IF_ES2, "ES2-DisableProfile",
 				      "ES2-DisableProfileRequest", "ES2-DisableProfileResponse",
 				      GSMA_ACTION "ES2/PlatformManagement/ES2-DisableProfile",
@@ -154,12 +155,14 @@ static const struct smsr_es_func_desc s_funcs[SMSR_ES_FUNC_COUNT] = {
 	[SMSR_ES2_DELETE_PROFILE] = {SMSR_ES2_DELETE_PROFILE, SMSR_ES_IF_ES2, "ES2-DeleteProfile",
 				     "ES2-DeleteProfileRequest", "ES2-DeleteProfileResponse",
 				     GSMA_ACTION "ES2/PlatformManagement/ES2-DeleteProfile",
-				     GSMA_ACTION "ES2/PlatformManagement/ES2-DeleteProfileResponse", SMSR_ES_ASYNC, NULL},
+				     GSMA_ACTION "ES2/PlatformManagement/ES2-DeleteProfileResponse", SMSR_ES_ASYNC,
+				     NULL},
 	/* not in the WSDL; njiwa's action form (sgp02.md §2.3); the XSD spells this timestamp in lower camel case */
 	[SMSR_ES2_HANDLE_PROFILE_ENABLED] = {SMSR_ES2_HANDLE_PROFILE_ENABLED, SMSR_ES_IF_ES2,
 					     "ES2-HandleProfileEnabledNotification",
 					     "ES2-HandleProfileEnabledNotification", NULL,
-					     GSMA_ACTION "ES2/ProfileManagentCallBack/ES2-HandleProfileEnabledNotification",
+					     GSMA_ACTION
+					     "ES2/ProfileManagentCallBack/ES2-HandleProfileEnabledNotification",
 					     NULL, SMSR_ES_NOTIFICATION, "completionTimestamp"},
 	[SMSR_ES2_HANDLE_PROFILE_DISABLED] = {SMSR_ES2_HANDLE_PROFILE_DISABLED, SMSR_ES_IF_ES2,
 					      "ES2-HandleProfileDisabledNotification",
@@ -170,7 +173,8 @@ static const struct smsr_es_func_desc s_funcs[SMSR_ES_FUNC_COUNT] = {
 	[SMSR_ES2_HANDLE_PROFILE_DELETED] = {SMSR_ES2_HANDLE_PROFILE_DELETED, SMSR_ES_IF_ES2,
 					     "ES2-HandleProfileDeletedNotification",
 					     "ES2-HandleProfileDeletedNotification", NULL,
-					     GSMA_ACTION "ES2/ProfileManagentCallBack/ES2-HandleProfileDeletedNotification",
+					     GSMA_ACTION
+					     "ES2/ProfileManagentCallBack/ES2-HandleProfileDeletedNotification",
 					     NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
 };
 
@@ -578,7 +582,8 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 		break;
 	case SMSR_ES2_ENABLE_PROFILE:
 	case SMSR_ES2_DISABLE_PROFILE:
-		if (s_dec_eid(c, r) || s_dec_smsr_id(c, r, r->func == SMSR_ES2_ENABLE_PROFILE ? "SmSr-id" : "Smsr-id") ||
+		if (s_dec_eid(c, r) ||
+		    s_dec_smsr_id(c, r, r->func == SMSR_ES2_ENABLE_PROFILE ? "SmSr-id" : "Smsr-id") ||
 		    s_dec_iccid(c, r))
 			return -EBADMSG;
 		break;
@@ -1043,7 +1048,8 @@ int smsr_es_result_decode(void *ctx, const struct smsr_soap_msg *m, enum smsr_es
 	memset(out, 0, sizeof(*out));
 	if (!d || !d->resp_elem || !m->body || strcmp(m->body_name, d->resp_elem) || !m->body_ns ||
 	    strcmp(m->body_ns, SMSR_NS_RPS)) {
-		snprintf(err, cap, "expected %s, got %s", d ? d->resp_elem : "?", m->body_name ? m->body_name : "nothing");
+		snprintf(err, cap, "expected %s, got %s", d ? d->resp_elem : "?",
+			 m->body_name ? m->body_name : "nothing");
 		return -EBADMSG;
 	}
 	if (smsr_soap_cur_init(&c, ctx, m->body, SMSR_NS_RPS, &fe))
@@ -1055,9 +1061,9 @@ int smsr_es_result_decode(void *ctx, const struct smsr_soap_msg *m, enum smsr_es
 	if (!n || smsr_soap_cur_init(&sc, ctx, n, SMSR_NS_RPS, &fe))
 		goto malformed;
 	st = smsr_soap_cur_req(&sc, "Status");
-	if (!st || (rc = smsr_soap_get_enum(&sc, st, (const char *const[]){s_exec_status[0], s_exec_status[1],
-										  s_exec_status[2], s_exec_status[3],
-										  NULL})) < 0)
+	if (!st || (rc = smsr_soap_get_enum(&sc, st,
+					    (const char *const[]){s_exec_status[0], s_exec_status[1], s_exec_status[2],
+								  s_exec_status[3], NULL})) < 0)
 		goto malformed;
 	out->status = (enum smsr_exec_status)rc;
 	if ((n = smsr_soap_cur_opt(&sc, "StatusCodeData"))) {

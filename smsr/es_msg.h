@@ -280,13 +280,13 @@ int smsr_es_build_request(void *ctx, const struct smsr_soap_entity *self, const 
 /*! A received response or callback of an ES3 function. */
 struct smsr_es_result_in {
 	enum smsr_exec_status status;
-	char subject[16], reason[16];	/*!< StatusCodeData ("" when absent) */
+	char subject[16], reason[16]; /*!< StatusCodeData ("" when absent) */
 	char message[200];
-	uint8_t isdp_aid[SMSR_AID_MAX];	/*!< CreateISDP */
+	uint8_t isdp_aid[SMSR_AID_MAX]; /*!< CreateISDP */
 	size_t isdp_aid_len;
-	uint8_t *euicc_data;		/*!< EuiccResponseData (talloc, NULL when absent) */
+	uint8_t *euicc_data; /*!< EuiccResponseData (talloc, NULL when absent) */
 	size_t euicc_len;
-	struct smsr_eis *eis;		/*!< GetEIS / AuditEIS (NULL when absent) */
+	struct smsr_eis *eis; /*!< GetEIS / AuditEIS (NULL when absent) */
 };
 
 /*! Decode the response element of f in m (strict XSD order). 0 or -EBADMSG with the reason in err. */

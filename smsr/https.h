@@ -28,7 +28,7 @@ struct smsr_https_req {
 	const char *peer_subject;	/*!< verified client certificate subject (RFC 2253) or NULL */
 	const char *peer_fingerprint;	/*!< SHA-256 of the client certificate, lower-case hex, or NULL */
 	const char *peer_addr;		/*!< "127.0.0.1:54321" */
-	struct evhttp_request *ev;	/*!< the libevent request (opaque to handlers); NULL once the client is gone */
+	struct evhttp_request *ev;	/*!< libevent request (opaque); NULL once the client is gone */
 };
 
 typedef void (*smsr_https_handler)(struct smsr_https_req *r, void *data);

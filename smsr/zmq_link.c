@@ -17,14 +17,14 @@
 
 struct pending {
 	TAILQ_ENTRY(pending) entry;
-	char *peer;		/* "" on a client */
+	char *peer; /* "" on a client */
 	uint64_t msgid;
 	char *action;
 	uint8_t *body;
 	size_t len;
-	int64_t next_ms;	/* next (re)send */
+	int64_t next_ms; /* next (re)send */
 	int64_t deadline_ms;
-	bool sent;		/* handed to ZeroMQ at least once */
+	bool sent; /* handed to ZeroMQ at least once */
 	smsr_zlink_done_cb done;
 	void *data;
 };
@@ -219,8 +219,8 @@ static void on_message(struct smsr_zlink *l, zmq_msg_t *f, unsigned n, const cha
 	    zmq_msg_size(&f[2]) != 8 || (alen = zmq_msg_size(&f[3])) >= sizeof(action) ||
 	    zmq_msg_size(&f[4]) > l->cfg.max_body) {
 		l->st.dropped++;
-		LOGP(DZMQ, LOGL_NOTICE, "message from %s dropped: not an %s message (%u frames)", *peer ? peer : "server",
-		     SMSR_ZLINK_VERSION, n);
+		LOGP(DZMQ, LOGL_NOTICE, "message from %s dropped: not an %s message (%u frames)",
+		     *peer ? peer : "server", SMSR_ZLINK_VERSION, n);
 		return;
 	}
 	memcpy(kind, zmq_msg_data(&f[1]), 3);
@@ -292,8 +292,8 @@ static void read_all(struct smsr_zlink *l)
 		if (l->cfg.server && !bad) {
 			const char *uid = n ? zmq_msg_gets(&f[0], "User-Id") : NULL;
 			if (!uid || strcmp(uid, peer)) {
-				LOGP(DZMQ, LOGL_NOTICE, "message from routing id '%s' authenticated as '%s', dropped", peer,
-				     uid ? uid : "nobody");
+				LOGP(DZMQ, LOGL_NOTICE, "message from routing id '%s' authenticated as '%s', dropped",
+				     peer, uid ? uid : "nobody");
 				bad = true;
 			}
 		}
@@ -344,7 +344,8 @@ static void zap_serve(struct smsr_zlink *l)
 		}
 		if (!user) {
 			l->st.refused_auth++;
-			LOGP(DZMQ, LOGL_NOTICE, "ES3 connection with an unknown CURVE key %s refused", key[0] ? key : "(none)");
+			LOGP(DZMQ, LOGL_NOTICE, "ES3 connection with an unknown CURVE key %s refused",
+			     key[0] ? key : "(none)");
 		}
 		if (n >= 2) {
 			zmq_send(l->zap, "1.0", 3, ZMQ_SNDMORE);
@@ -540,8 +541,8 @@ int smsr_zlink_new(void *ctx, struct event_base *base, const struct smsr_zlink_c
 			goto fail;
 	}
 	if (setint(l->sock, ZMQ_SNDHWM, l->cfg.hwm) || setint(l->sock, ZMQ_RCVHWM, l->cfg.hwm) ||
-	    setint(l->sock, ZMQ_LINGER, 0) || setopt(l->sock, ZMQ_MAXMSGSIZE, &(int64_t){(int64_t)l->cfg.max_body + 4096},
-						     sizeof(int64_t)))
+	    setint(l->sock, ZMQ_LINGER, 0) ||
+	    setopt(l->sock, ZMQ_MAXMSGSIZE, &(int64_t){(int64_t)l->cfg.max_body + 4096}, sizeof(int64_t)))
 		goto fail;
 	if (cfg->server) {
 		char last[256];
@@ -551,7 +552,7 @@ int smsr_zlink_new(void *ctx, struct event_base *base, const struct smsr_zlink_c
 			goto fail;
 		}
 		if (zmq_getsockopt(l->sock, ZMQ_LAST_ENDPOINT, last, &sz) == 0 && strrchr(last, ':'))
-			l->port = atoi(strrchr(last, ':') + 1);
+			l->port = (int)strtol(strrchr(last, ':') + 1, NULL, 10);
 	} else if (zmq_connect(l->sock, cfg->endpoint) < 0) {
 		goto fail;
 	}

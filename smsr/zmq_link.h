@@ -39,25 +39,25 @@ struct smsr_zlink_peer_cfg {
 };
 
 struct smsr_zlink_cfg {
-	const char *endpoint;		/*!< tcp://host:port: bound (server) or connected (client) */
+	const char *endpoint; /*!< tcp://host:port: bound (server) or connected (client) */
 	bool server;
-	const char *name;		/*!< client: its routing id, the name the server knows it by */
-	const char *public_key;		/*!< own CURVE key pair (Z85, 40 characters each) */
+	const char *name;	/*!< client: its routing id, the name the server knows it by */
+	const char *public_key; /*!< own CURVE key pair (Z85, 40 characters each) */
 	const char *secret_key;
-	const char *server_key;		/*!< client: the server's public key */
-	const struct smsr_zlink_peer_cfg *peers;	/*!< server: admitted clients */
+	const char *server_key;			 /*!< client: the server's public key */
+	const struct smsr_zlink_peer_cfg *peers; /*!< server: admitted clients */
 	unsigned n_peers;
-	long resend_ms;			/*!< resend an unanswered request after (default 5 s) */
-	long timeout_ms;		/*!< give it up after (default 10 min) */
-	unsigned max_inflight;		/*!< unanswered requests (default 1000) */
-	int hwm;			/*!< ZMQ_SNDHWM / ZMQ_RCVHWM (default 10000) */
-	size_t max_body;		/*!< largest body accepted (default 1 MiB) */
+	long resend_ms;	       /*!< resend an unanswered request after (default 5 s) */
+	long timeout_ms;       /*!< give it up after (default 10 min) */
+	unsigned max_inflight; /*!< unanswered requests (default 1000) */
+	int hwm;	       /*!< ZMQ_SNDHWM / ZMQ_RCVHWM (default 10000) */
+	size_t max_body;       /*!< largest body accepted (default 1 MiB) */
 };
 
 /*! A request from peer (the client's name on the server; "" on a client). Answer it, now or later, with
  *  smsr_zlink_reply(). The strings and body are valid during the call only. */
-typedef void (*smsr_zlink_req_cb)(void *data, const char *peer, uint64_t msgid, const char *action,
-				  const uint8_t *body, size_t len);
+typedef void (*smsr_zlink_req_cb)(void *data, const char *peer, uint64_t msgid, const char *action, const uint8_t *body,
+				  size_t len);
 
 /*! The outcome of a request: rc 0 and the response (status in action), or -ETIMEDOUT. */
 typedef void (*smsr_zlink_done_cb)(void *data, int rc, const char *action, const uint8_t *body, size_t len);

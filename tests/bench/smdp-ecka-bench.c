@@ -27,7 +27,8 @@ static double now(void)
 /* a GP certificate for pk signed by sk: CERT.ECASD.ECKA (key usage 0080) */
 static size_t s_cert(struct ota_eckey *sk, const uint8_t *pk, uint8_t ref, uint8_t *out, size_t cap)
 {
-	static const uint8_t serial[] = {1}, ca[] = {2}, subj[] = {3}, usage[] = {0x00, 0x80}, exp[] = {0x20, 0x99, 1, 1};
+	static const uint8_t serial[] = {1}, ca[] = {2}, subj[] = {3}, usage[] = {0x00, 0x80},
+			     exp[] = {0x20, 0x99, 1, 1};
 	struct proto_gp_cert gc = {0};
 	uint8_t sd[512], sig[PROTO_EC_SIG_LEN];
 	struct proto_buf b;
@@ -104,8 +105,8 @@ int main(int argc, char **argv)
 		}
 		/* the card (not timed): verify, agree, receipt */
 		proto_buf_init(&rb, rsp, sizeof(rsp));
-		rc = ota_ecka_card_keyparams(it, ecasd, pk_dp, rc16, sizeof(rc16), apdu + 5, ab.len - 5, NULL, 0, &ckeys,
-					     &rb);
+		rc = ota_ecka_card_keyparams(it, ecasd, pk_dp, rc16, sizeof(rc16), apdu + 5, ab.len - 5, NULL, 0,
+					     &ckeys, &rb);
 		ota_ecka_keys_free(&ckeys);
 		if (rc < 0) {
 			fprintf(stderr, "card: %s\n", proto_strerror(rc));
@@ -133,7 +134,8 @@ int main(int argc, char **argv)
 		struct ota_ecka_keys keys = {0};
 		uint8_t sig[PROTO_EC_SIG_LEN], msg[32] = {0};
 		int v = proto_ec_verify(pk_eum, cert, 64, cert + 64, PROTO_EC_SIG_LEN);
-		if ((v < 0 && v != -PROTO_E_INTEGRITY) || ota_eckey_generate(it, ref, &e) < 0 || ota_eckey_sign(dp, msg, sizeof(msg), sig) < 0 ||
+		if ((v < 0 && v != -PROTO_E_INTEGRITY) || ota_eckey_generate(it, ref, &e) < 0 ||
+		    ota_eckey_sign(dp, msg, sizeof(msg), sig) < 0 ||
 		    ota_ecka_derive(it, e, pk_ecasd, &crt, NULL, 0, &keys) < 0)
 			return 1;
 		ota_ecka_keys_free(&keys);

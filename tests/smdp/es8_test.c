@@ -120,13 +120,15 @@ static struct sim_card *s_card(void *ctx, const struct proto_ec_pub *ci, uint32_
 	params[11] = q[1];
 	apdu[n++] = 0x80, apdu[n++] = 0xE6, apdu[n++] = 0x0C, apdu[n++] = 0x00, n++;
 	apdu[n++] = 16;
-	memcpy(apdu + n, (const uint8_t[]){0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00,
-					   0x00, 0x0D, 0x00},
+	memcpy(apdu + n,
+	       (const uint8_t[]){0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00,
+				 0x0D, 0x00},
 	       16);
 	n += 16;
 	apdu[n++] = 16;
-	memcpy(apdu + n, (const uint8_t[]){0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00,
-					   0x00, 0x0E, 0x00},
+	memcpy(apdu + n,
+	       (const uint8_t[]){0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00,
+				 0x0E, 0x00},
 	       16);
 	n += 16;
 	apdu[n++] = 16;
@@ -168,8 +170,8 @@ static enum smdp_es8_step s_run(void *ctx, struct sim_card *c, struct sim_isdp *
 	*senddata = 0;
 	why[0] = '\0';
 	/* PK.ECASD.ECKA as the EUM certified it (the simulator derives its SK from the fleet seed) */
-	if (sim_fleet_ecasd_sk(&c->cfg, c->index, sk) < 0 || ota_eckey_import(ctx, PROTO_EC_REF_P256, sk, 32, &ecasd) < 0 ||
-	    ota_eckey_public_key(ctx, ecasd, &pk) < 0)
+	if (sim_fleet_ecasd_sk(&c->cfg, c->index, sk) < 0 ||
+	    ota_eckey_import(ctx, PROTO_EC_REF_P256, sk, 32, &ecasd) < 0 || ota_eckey_public_key(ctx, ecasd, &pk) < 0)
 		return SMDP_ES8_FAILED;
 	memset(sk, 0, sizeof(sk));
 	if (smdp_es8_new(ctx, cfg, p->dp, p->cert, p->cert_len, pk, isdp_aid, 16, pkg, pkg_len, &s) < 0)
@@ -182,7 +184,8 @@ static enum smdp_es8_step s_run(void *ctx, struct sim_card *c, struct sim_isdp *
 
 		proto_buf_init(&b, data, sizeof(data));
 		rc = smdp_es8_next(s, &b, &more);
-		CHECK(rc == 0 && b.len <= cfg->max_data + 64, "next SendData built (%zu bytes, %s)", b.len, proto_strerror(rc));
+		CHECK(rc == 0 && b.len <= cfg->max_data + 64, "next SendData built (%zu bytes, %s)", b.len,
+		      proto_strerror(rc));
 		if (rc)
 			break;
 		(*senddata)++;

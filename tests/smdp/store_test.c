@@ -47,7 +47,8 @@ static void test_config(void)
 	if (getenv("EXAMPLES_DIR")) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/smdpd.conf", getenv("EXAMPLES_DIR"));
-		CHECK(smdp_config_load(&c, path, err, sizeof(err)) == 0 && smdp_config_validate(&c, err, sizeof(err)) == 0,
+		CHECK(smdp_config_load(&c, path, err, sizeof(err)) == 0 &&
+			      smdp_config_validate(&c, err, sizeof(err)) == 0,
 		      "doc/examples/smdpd.conf: %s", err);
 	}
 }
@@ -90,7 +91,8 @@ static void test_saip(void)
 	CHECK(memcmp(pkg, copy, len) != 0 && smdp_saip_personalise(copy, len, &p) == 0, "personalised again");
 	/* refused: no placeholder, bad digits, malformed packages */
 	{
-		static const uint8_t no_aka[] = {0xA0, 0x0C, 0x83, 0x0A, 0x98, 0, 0, 0, 0, 0, 0, 0, 0, 0xF0, 0xAA, 0x00};
+		static const uint8_t no_aka[] = {0xA0, 0x0C, 0x83, 0x0A, 0x98, 0,    0,	   0,
+						 0,    0,    0,	   0,	 0,    0xF0, 0xAA, 0x00};
 		uint8_t m[sizeof(no_aka)];
 		memcpy(m, no_aka, sizeof(m));
 		CHECK_RC(smdp_saip_check(m, sizeof(m), &info, why, sizeof(why)), 0);
@@ -140,8 +142,8 @@ static void test_db(void)
 	CHECK_RC(smdp_db_profile_put(db, "1.2.3", "T1", (const uint8_t *)"PKG1", 4, 1024, false), 0);
 	CHECK_RC(smdp_db_profile_put(db, "1.2.3", "T1", (const uint8_t *)"PKG2", 4, 1024, false), -EEXIST);
 	CHECK_RC(smdp_db_profile_put(db, "1.2.3", "T1", (const uint8_t *)"PKG2", 4, 2048, true), 0);
-	CHECK(smdp_db_profile_get(db, ctx, "1.2.3", "T1", &pkg, &len, &mem) == 0 && len == 4 && !memcmp(pkg, "PKG2", 4) &&
-		      mem == 2048,
+	CHECK(smdp_db_profile_get(db, ctx, "1.2.3", "T1", &pkg, &len, &mem) == 0 && len == 4 &&
+		      !memcmp(pkg, "PKG2", 4) && mem == 2048,
 	      "template replaced");
 	CHECK_RC(smdp_db_profile_get(db, ctx, "1.2.4", "T1", &pkg, &len, &mem), -ENOENT);
 	for (i = 0; i < 3; i++) {

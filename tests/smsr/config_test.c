@@ -69,19 +69,22 @@ static void test_validate(void)
 		const char *text;
 		const char *want;
 	} t[] = {
-		{ "[smsr]\nentity-id = 1.2.x\n", "is not an OID" },
-		{ "[smsr]\nsms-address = abc\n", "is not a number" },
-		{ "[es4]\nlisten = localhost\n", "is not host:port" },
-		{ "[es5]\nspi = 16\n", "spi/kic/kid/tar" },
-		{ "[kannel]\nsendsms-url = ftp://x\n", "is not an http(s) URL" },
-		{ "[requester a]\nentity-id = 1.2\nrole = mno\n", "needs tls-subject, tls-fingerprint or curve-public-key" },
-		{ "[requester a]\nentity-id = 1.2\nrole = boss\ntls-subject = CN=a\n", "role must be" },
-		{ "[requester a]\nentity-id = 1.2\nrole = mno\ncurve-public-key = rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n",
-		  "for an smdp only" },
-		{ "[requester a]\nentity-id = 1.2\nrole = smdp\ncurve-public-key = short\n", "40 Z85 characters" },
-		{ "[es3]\nzmq-listen = tcp://127.0.0.1:5555\n", "needs curve-public-key" },
-		{ "[requester a]\nentity-id = 1.2\nrole = mno\ntls-subject = CN=a\n"
-		  "[requester b]\nentity-id = 1.2\nrole = mno\ntls-subject = CN=b\n", "duplicates" },
+		{"[smsr]\nentity-id = 1.2.x\n", "is not an OID"},
+		{"[smsr]\nsms-address = abc\n", "is not a number"},
+		{"[es4]\nlisten = localhost\n", "is not host:port"},
+		{"[es5]\nspi = 16\n", "spi/kic/kid/tar"},
+		{"[kannel]\nsendsms-url = ftp://x\n", "is not an http(s) URL"},
+		{"[requester a]\nentity-id = 1.2\nrole = mno\n",
+		 "needs tls-subject, tls-fingerprint or curve-public-key"},
+		{"[requester a]\nentity-id = 1.2\nrole = boss\ntls-subject = CN=a\n", "role must be"},
+		{"[requester a]\nentity-id = 1.2\nrole = mno\ncurve-public-key = "
+		 "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n",
+		 "for an smdp only"},
+		{"[requester a]\nentity-id = 1.2\nrole = smdp\ncurve-public-key = short\n", "40 Z85 characters"},
+		{"[es3]\nzmq-listen = tcp://127.0.0.1:5555\n", "needs curve-public-key"},
+		{"[requester a]\nentity-id = 1.2\nrole = mno\ntls-subject = CN=a\n"
+		 "[requester b]\nentity-id = 1.2\nrole = mno\ntls-subject = CN=b\n",
+		 "duplicates"},
 	};
 	struct smsr_config c;
 	char err[256];

@@ -427,7 +427,8 @@ static void test_table(void)
 			      "%s: notification row", d->name);
 			CHECK(smsr_es_func_by_elem(d->req_elem) == NULL, "%s: never received", d->name);
 		} else {
-			/* 0 = the default endpoint (ES1 + ES4): ES3 and ES2 rows are found only where they are served */
+			/* 0 = the default endpoint (ES1 + ES4): ES3 and ES2 rows are found only where they are served
+			 */
 			CHECK(d->resp_elem && d->resp_action && smsr_es_func_by_elem(d->req_elem) == d &&
 				      smsr_es_func_by_action(d->req_action, d->iface) == d &&
 				      (smsr_es_func_by_action(d->req_action, 0) == d) ==
@@ -622,7 +623,8 @@ static void test_es2(void)
 		CHECK(r->func == t[i].f && r->smsr_id && !strcmp(r->smsr_id, "1.3.6.1.4.1.99900"), "%s: Smsr-id",
 		      t[i].file);
 		if (t[i].f == SMSR_ES2_DOWNLOAD_PROFILE)
-			CHECK(r->enable_profile && r->profile_type && !strcmp(r->profile_type, "M2M-16K") && !r->iccid[0],
+			CHECK(r->enable_profile && r->profile_type && !strcmp(r->profile_type, "M2M-16K") &&
+				      !r->iccid[0],
 			      "DownloadProfile fields");
 		if (t[i].f == SMSR_ES2_DELETE_PROFILE)
 			CHECK(!strcmp(r->iccid, "8949000000000000027"), "DeleteProfile: Iccid before Smsr-id");
@@ -647,7 +649,9 @@ static void test_es2(void)
 	for (i = SMSR_ES2_HANDLE_PROFILE_ENABLED; i <= SMSR_ES2_HANDLE_PROFILE_DELETED; i++) {
 		static const uint8_t eid[16] = {0x89, 0x00, 0x10, 0x12, 0x01, 0x23, 0x41, 0x23,
 						0x40, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0x24};
-		struct smsr_es_notif n = {.func = i, .eid = eid, .iccid = "8949000000000000027",
+		struct smsr_es_notif n = {.func = i,
+					  .eid = eid,
+					  .iccid = "8949000000000000027",
 					  .completion_timestamp = "2026-11-22T10:00:00Z"};
 		struct smsr_soap_msg *m;
 		uint8_t *out;
@@ -767,23 +771,27 @@ static void test_es3(void)
 			struct smsr_es_result_in in;
 			char why[256];
 
-			rc = smsr_es_build_request(ctx, &s_self, "https://smsr.example", "zmq:smdp1", r, &out, &len, NULL);
+			rc = smsr_es_build_request(ctx, &s_self, "https://smsr.example", "zmq:smdp1", r, &out, &len,
+						   NULL);
 			CHECK(rc == 0, "%s: request re-encoded: rc %d", d->name, rc);
 			rc = rc ? rc : smsr_es_receive(ctx, out, len, NULL, &es3, &m2, &r2, &err);
-			CHECK(rc == 0, "%s: re-encoded request decodes: rc %d (%s)", d->name, rc, rc ? err.soap.text : "");
+			CHECK(rc == 0, "%s: re-encoded request decodes: rc %d (%s)", d->name, rc,
+			      rc ? err.soap.text : "");
 			if (!rc) {
 				CHECK_VALID_DOC(m2->doc, "re-encoded request");
-				CHECK(r2->func == r->func && !memcmp(r2->eid, r->eid, 16) && !strcmp(r2->iccid, r->iccid) &&
-					      r2->data_len == r->data_len && r2->required_memory == r->required_memory &&
-					      r2->n_pol2 == r->n_pol2 && !strcmp(r2->imsi, r->imsi) &&
-					      !strcmp(r2->function_call_id, r->function_call_id) &&
-					      m2->reply_to && !strcmp(m2->reply_to, "zmq:smdp1"),
+				CHECK(r2->func == r->func && !memcmp(r2->eid, r->eid, 16) &&
+					      !strcmp(r2->iccid, r->iccid) && r2->data_len == r->data_len &&
+					      r2->required_memory == r->required_memory && r2->n_pol2 == r->n_pol2 &&
+					      !strcmp(r2->imsi, r->imsi) &&
+					      !strcmp(r2->function_call_id, r->function_call_id) && m2->reply_to &&
+					      !strcmp(m2->reply_to, "zmq:smdp1"),
 				      "%s: round trip", d->name);
 			}
 			rc = smsr_es_build_response(ctx, &s_self, m, t[i].f, &res, &out, &len);
 			rc = rc ? rc : smsr_soap_parse(ctx, out, len, NULL, &m2, NULL);
 			rc = rc ? rc : smsr_es_result_decode(ctx, m2, t[i].f, &in, why, sizeof(why));
-			CHECK(rc == 0 && in.status == SMSR_EXEC_SUCCESS, "%s: result decodes: %s", d->name, rc ? why : "");
+			CHECK(rc == 0 && in.status == SMSR_EXEC_SUCCESS, "%s: result decodes: %s", d->name,
+			      rc ? why : "");
 			if (!rc && (t[i].f == SMSR_ES3_CREATE_ISDP || t[i].f == SMSR_ES3_SEND_DATA))
 				CHECK(in.euicc_len == sizeof(rsp) && !memcmp(in.euicc_data, rsp, sizeof(rsp)) &&
 					      (t[i].f != SMSR_ES3_CREATE_ISDP ||

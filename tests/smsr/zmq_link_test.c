@@ -15,13 +15,13 @@ static struct event_base *base;
 
 struct side {
 	struct smsr_zlink *l;
-	unsigned reqs;		/* requests received */
+	unsigned reqs; /* requests received */
 	uint64_t last_msgid;
 	char last_action[64];
 	char last_peer[64];
 	size_t last_len;
-	bool answer;		/* answer requests at once */
-	unsigned dup_of_7;	/* times msgid 7 arrived */
+	bool answer;	   /* answer requests at once */
+	unsigned dup_of_7; /* times msgid 7 arrived */
 };
 
 struct result {
@@ -234,7 +234,8 @@ int main(void)
 		dropped = st->dropped;
 		CHECK(smsr_zlink_request(cli.l, NULL, 21, "big", big, 4097, on_done, &r) == 0, "body over the limit");
 		run_for(800);
-		CHECK(!r.done && st->dropped > dropped, "dropped by the server (%llu)", (unsigned long long)st->dropped);
+		CHECK(!r.done && st->dropped > dropped, "dropped by the server (%llu)",
+		      (unsigned long long)st->dropped);
 		/* a CURVE-authenticated peer sending a wrong version frame */
 		zctx = zmq_ctx_new();
 		raw = zmq_socket(zctx, ZMQ_DEALER);
