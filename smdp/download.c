@@ -61,6 +61,7 @@ enum {
 	J_CREATED,
 	J_MEMORY, /* RequiredMemory */
 	J_REASON, /* why CLEANUP (message of the FAILED result) */
+	J_DOWNLOADED, /* ProfileDownloadCompleted succeeded: the profile is on the card */
 };
 
 struct orddata {
@@ -86,6 +87,7 @@ struct orddata {
 	char msg[160];
 	int64_t deadline, created;
 	uint64_t memory;
+	bool downloaded;
 };
 
 #define BUCKETS 4096
@@ -102,6 +104,7 @@ struct ord {
 	struct event *timer;
 	unsigned es3_tries; /* sends of the current ES3 request (lost answers) */
 	unsigned cb_tries;  /* ES2 callback posts */
+	unsigned cleanup_busy; /* DeleteISDP refused as busy so far */
 	struct proto_ec_pub *pk_ecasd;
 	struct smdp_es8 *es8; /* ES8 session (memory only) */
 	uint8_t *es3_body;    /* the request in flight, for resends */
@@ -190,6 +193,8 @@ static int ord_encode(const struct orddata *d, struct proto_buf *b)
 	put_u64(b, J_DEADLINE, (uint64_t)d->deadline);
 	put_u64(b, J_CREATED, (uint64_t)d->created);
 	put_u64(b, J_MEMORY, d->memory);
+	if (d->downloaded)
+		proto_tlv_put(b, J_DOWNLOADED, "\x01", 1);
 	return proto_buf_status(b);
 }
 
@@ -314,6 +319,9 @@ static int ord_decode(const uint8_t *in, size_t len, struct orddata *d)
 			break;
 		case J_MEMORY:
 			rc = get_u64(&t, &d->memory);
+			break;
+		case J_DOWNLOADED:
+			d->downloaded = true;
 			break;
 		default:
 			goto malformed;
@@ -589,7 +597,8 @@ static void send_callback(struct ord *o)
 	rq.transaction_id = o->d.txid[0] ? o->d.txid : NULL;
 	r.message = o->d.msg[0] ? o->d.msg : NULL;
 	r.processing_end = smsr_soap_datetime(time(NULL), t, sizeof(t));
-	if (o->d.func == SMSR_ES2_DOWNLOAD_PROFILE && o->d.status == SMSR_EXEC_SUCCESS)
+	/* the ICCID whenever the profile is on the card, also when enabling it failed or expired */
+	if (o->d.func == SMSR_ES2_DOWNLOAD_PROFILE && (o->d.status == SMSR_EXEC_SUCCESS || o->d.downloaded))
 		r.iccid = o->d.iccid;
 	rc = smsr_es_build_callback(tmp, &o->dl->self, &rq, o->d.url, &r, &out, &len, NULL);
 	if (rc < 0) {
@@ -882,6 +891,7 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 			return;
 		}
 		o->dl->prof.commit(o->dl->prof.data, o->id, true);
+		o->d.downloaded = true;
 		if (o->d.enable) {
 			set_state(o, ST_ENABLE);
 			break;
@@ -897,8 +907,14 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 		finish(o, SMSR_EXEC_SUCCESS, SMSR_SC_NONE, NULL);
 		return;
 	case ST_CLEANUP:
-		if (ok || sc == SMSR_SC_ICCID_UNKNOWN) {
-			/* nothing of it left on the card: the ICCID may serve again */
+		if (sc == SMSR_SC_BUSY && o->cleanup_busy++ < 60) {
+			/* the SM-SR still runs an operation on this eUICC (e.g. the CreateISDP we gave up on): ask again */
+			arm(o, 5000);
+			return;
+		}
+		if (ok || sc == SMSR_SC_ICCID_UNKNOWN || sc == SMSR_SC_EIS_NOT_ALLOWED) {
+			/* nothing of it left on the card (no profile of this SM-DP there at all: 8.6/1.2), and no
+			 * CreateISDP of ours runs any more (that is answered busy): the ICCID may serve again */
 			o->dl->prof.commit(o->dl->prof.data, o->id, false);
 		} else {
 			LOG_EIS(o->d.eid, DPROTO, LOGL_ERROR,

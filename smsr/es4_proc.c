@@ -981,6 +981,12 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 		owner |= owns(&e->profiles[i], who);
 	/* ES3.CreateISDP: any SM-DP known to this SM-SR may create an ISD-P on a registered eUICC */
 	if (!owner && req->func != SMSR_ES3_CREATE_ISDP) {
+		struct op *b = op_busy(p, req->eid);
+		if (b && !strcmp(b->d.requester, who->entity_id)) {
+			/* its own CreateISDP still runs: the ISD-P may yet appear, ask again later */
+			rc = refuse(res, SMSR_SC_BUSY, "an operation of the requester is in progress on this eUICC");
+			goto out;
+		}
 		rc = refuse(res, SMSR_SC_EIS_NOT_ALLOWED, "no profile of the requester on this eUICC");
 		goto out;
 	}

@@ -22,7 +22,8 @@ mno=1.3.6.1.4.1.99999.20
 eum=1.3.6.1.4.1.99999.30
 smsr_id=1.3.6.1.4.1.99999.10
 smdp_id=1.3.6.1.4.1.99999.40
-N=${SMDP_E2E_FLEET:-8}
+N=${SMDP_E2E_FLEET:-108}
+POOL=140
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -40,8 +41,10 @@ trap cleanup EXIT
 sgen=$gen simport=$import
 
 smdp_setup || exit 1
+grep -o '<[a-z]*:*Eid>[0-9A-Fa-f]*<' "$run/fleet.xml" | sed 's/.*>\([0-9A-Fa-f]*\)</\1/' | awk '!seen[$0]++' >"$run/eids"
 # card 2: the ECASD refuses CERT.DP.ECDSA; 3: wrong receipt; 4: SCP03t MAC error; 5: memory full
-"$sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$N" --seed "$seed" --duration 600 --notif-delay 300 \
+# the last eUICC of the EIS is not in the simulated fleet: a meter out of coverage
+"$sim" --kannel "127.0.0.1:$KANNEL_FAKE_PORT" --fleet "$((N - 1))" --seed "$seed" --duration 600 --notif-delay 300 \
 	--ci-cert "$run/pki/ci.crt" --fault ecasd@2 --fault receipt@3 --fault mac@4 --fault memory@5 --verbose \
 	--stats-file "$run/sim.stats" >"$run/sim.log" 2>&1 &
 SIM=$!
@@ -76,7 +79,7 @@ eis_of() { # eid -> the MNO's view of the EIS on stdout
 }
 wait_cb() { # pattern seconds
 	for _ in $(seq $(($2 * 10))); do
-		tr -d '\n' 2>/dev/null <"$run/callbacks" | grep -q "$1" && return 0
+		grep -aq "$1" "$run/callbacks" 2>/dev/null && return 0 # one callback per line
 		sleep 0.1
 	done
 	return 1
@@ -121,6 +124,34 @@ es2req es2_download_profile.xml dl-used "$eid1"
 sed -i "s#<rps:EnableProfile>#<rps:Iccid>$iccid</rps:Iccid><rps:EnableProfile>#" "$run/req.xml"
 r=$(post2)
 check "ICCID in use refused at once (8.2.1/3.3)" grep -q "FAILED.*8.2.1.*3.3" <<<"$(tr -d '\n' <<<"$r")"
+
+# an expired ValidityPeriod on a meter out of coverage: EXPIRED, the CreateISDP it was waiting for withdrawn or
+# failed, nothing left in the EIS, the ICCID back in the pool
+eidx=$(sed -n "${N}p" "$run/eids")
+es2req es2_download_profile.xml dl-expired "$eidx" true 2
+r=$(post2)
+check "short ValidityPeriod: accepted" test "$(cat "$run/code")" = 202
+check "short ValidityPeriod: DownloadProfile EXPIRED" wait_cb "dl-expired.*ES2-DownloadProfileResponse.*EXPIRED" 180
+for _ in $(seq 100); do grep -q "order [0-9]* ES2-DownloadProfile: CLEANUP -> CALLBACK" "$run/smdpd.log" && break; sleep 0.1; done
+check "short ValidityPeriod: no ISD-P of ours in the EIS" test -z "$(grep -o "$smdp_id" <<<"$(eis_of "$eidx")")"
+check "short ValidityPeriod: the ICCID is free again" grep -q " 0 reserved" <<<"$(pool)"
+
+# 100 meters at once (eUICCs 7..106): every download and enable succeeds
+t0=$(date +%s)
+for i in $(seq 7 106); do
+	eid=$(sed -n "$((i + 1))p" "$run/eids")
+	es2req es2_download_profile.xml "batch-$i" "$eid"
+	r=$(post2)
+	[ "$(cat "$run/code")" = 202 ] || ko "batch-$i not accepted"
+done
+for _ in $(seq 3000); do
+	[ "$(grep -a 'batch-' "$run/callbacks" | grep -ac 'ES2-DownloadProfileResponse')" -ge 100 ] && break
+	sleep 0.2
+done
+check "100 meters: 100 callbacks EXECUTED_SUCCESS" \
+	test "$(grep -a 'batch-' "$run/callbacks" | grep -a 'ES2-DownloadProfileResponse' | grep -ac EXECUTED_SUCCESS)" = 100
+echo "100 downloads of 16 KiB in $(($(date +%s) - t0)) s"
+check "pool: 101 ICCIDs used" grep -q "101 used" <<<"$(pool)"
 
 # 4. smdpd killed -9 in the middle of a download: resumed, the cut session cleaned up, the download redone
 es2req es2_download_profile.xml dl-kill-dp "$eid1"
