@@ -59,8 +59,8 @@ enum {
 	J_MSG,
 	J_DEADLINE,
 	J_CREATED,
-	J_MEMORY, /* RequiredMemory */
-	J_REASON, /* why CLEANUP (message of the FAILED result) */
+	J_MEMORY,     /* RequiredMemory */
+	J_REASON,     /* why CLEANUP (message of the FAILED result) */
 	J_DOWNLOADED, /* ProfileDownloadCompleted succeeded: the profile is on the card */
 };
 
@@ -102,8 +102,8 @@ struct ord {
 	bool queued, hashed_msg, running;
 	bool resend_same; /* resumed with an ES3 request in flight: send it again with its identifiers */
 	struct event *timer;
-	unsigned es3_tries; /* sends of the current ES3 request (lost answers) */
-	unsigned cb_tries;  /* ES2 callback posts */
+	unsigned es3_tries;    /* sends of the current ES3 request (lost answers) */
+	unsigned cb_tries;     /* ES2 callback posts */
 	unsigned cleanup_busy; /* DeleteISDP refused as busy so far */
 	struct proto_ec_pub *pk_ecasd;
 	struct smdp_es8 *es8; /* ES8 session (memory only) */
@@ -908,7 +908,8 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 		return;
 	case ST_CLEANUP:
 		if (sc == SMSR_SC_BUSY && o->cleanup_busy++ < 60) {
-			/* the SM-SR still runs an operation on this eUICC (e.g. the CreateISDP we gave up on): ask again */
+			/* the SM-SR still runs an operation on this eUICC (e.g. the CreateISDP we gave up on): ask
+			 * again */
 			arm(o, 5000);
 			return;
 		}

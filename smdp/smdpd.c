@@ -215,17 +215,6 @@ static int es2_es3_send(void *data, uint64_t tag, const char *action, const uint
 	return es3_send(d, tag | d->relay_base, action, body, len);
 }
 
-/* callbacks and notifications from the SM-SR */
-static void on_es3_request(void *data, const char *peer, uint64_t msgid, const char *action, const uint8_t *body,
-			   size_t len)
-{
-	struct smdpd *d = data;
-	int rc = smdp_dl_es3_callback(d->dl, body, len);
-
-	/* journalled (or nobody waits for it): acknowledged; unreadable: refused, the SM-SR logs it */
-	smsr_zlink_reply(d->es3, NULL, msgid, rc == -EBADMSG ? "400" : "200", NULL, 0);
-}
-
 /* ---- ES2 results to MNOs ---- */
 
 struct post_ref {
@@ -260,6 +249,64 @@ static int mno_post(void *data, uint64_t tag, const char *url, const char *actio
 	if (rc < 0)
 		talloc_free(p);
 	return rc;
+}
+
+/* an ES3 Handle*Notification from the SM-SR: told to the profile's MNO as the ES2 one (best effort, not journalled) */
+static int es3_notification(struct smdpd *d, const uint8_t *body, size_t len)
+{
+	void *tmp = talloc_new(NULL);
+	struct smsr_soap_msg *m;
+	struct smsr_es_notif_in in;
+	const struct smsr_cfg_requester *mno = NULL;
+	char why[256];
+	uint8_t *out;
+	size_t olen;
+	unsigned i;
+	int rc = smsr_soap_parse(tmp, body, len, NULL, &m, NULL);
+
+	if (rc == 0 && (!m->body_name || strncmp(m->body_name, "ES3-Handle", 10))) {
+		talloc_free(tmp);
+		return -ENOENT; /* not a notification: a callback */
+	}
+	if (rc == 0)
+		rc = smsr_es_notification_decode(tmp, m, SMSR_ES_IF_ES3, &in, why, sizeof(why));
+	if (rc < 0) {
+		LOGP(DSOAP, LOGL_NOTICE, "ES3 notification refused: %s", rc == -EBADMSG ? why : "unreadable");
+		talloc_free(tmp);
+		return -EBADMSG;
+	}
+	for (i = 0; i < d->cfg.n_requesters; i++)
+		if (!strcmp(d->cfg.requesters[i].entity_id, in.mno_id))
+			mno = &d->cfg.requesters[i];
+	if (mno && mno->callback_url[0]) {
+		struct smsr_es_notif n = {
+			.eid = in.eid, .iccid = in.iccid, .completion_timestamp = in.completion_timestamp};
+		struct smsr_soap_entity self = {.entity_id = d->cfg.entity_id, .entity_name = d->cfg.entity_name};
+		self.address = talloc_asprintf(tmp, "https://%s/es2", d->cfg.es2_listen);
+		n.func = in.func == SMSR_ES3_HANDLE_PROFILE_ENABLED    ? SMSR_ES2_HANDLE_PROFILE_ENABLED
+			 : in.func == SMSR_ES3_HANDLE_PROFILE_DISABLED ? SMSR_ES2_HANDLE_PROFILE_DISABLED
+								       : SMSR_ES2_HANDLE_PROFILE_DELETED;
+		if (smsr_es_build_notification(tmp, &self, mno->callback_url, &n, &out, &olen, NULL) == 0)
+			mno_post(d, 0, mno->callback_url, smsr_es_func_desc(n.func)->req_action, out, olen);
+		LOG_EIS(in.eid, DSOAP, LOGL_INFO, "%s for %s relayed to %s", smsr_es_func_desc(in.func)->name, in.iccid,
+			mno->entity_id);
+	}
+	talloc_free(tmp);
+	return 0;
+}
+
+/* callbacks and notifications from the SM-SR */
+static void on_es3_request(void *data, const char *peer, uint64_t msgid, const char *action, const uint8_t *body,
+			   size_t len)
+{
+	struct smdpd *d = data;
+	int rc = es3_notification(d, body, len);
+
+	if (rc == -ENOENT)
+		rc = smdp_dl_es3_callback(d->dl, body, len);
+
+	/* journalled (or nobody waits for it): acknowledged; unreadable: refused, the SM-SR logs it */
+	smsr_zlink_reply(d->es3, NULL, msgid, rc == -EBADMSG ? "400" : "200", NULL, 0);
 }
 
 /* ---- ES2 endpoint ---- */

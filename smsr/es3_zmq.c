@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <talloc.h>
 #include "smsr/es3_zmq.h"
 #include "smsr/smsrd.h"
@@ -74,6 +75,8 @@ int smsr_es3_zmq_new(void *ctx, struct smsrd *d, struct smsr_es3_zmq **out)
 		return -ENOMEM;
 	}
 	z->d = d;
+	/* message ids of this run never collide with a previous run's (late answers are matched by id) */
+	z->next_id = (uint64_t)time(NULL) << 24;
 	for (i = 0; i < c->n_requesters; i++)
 		if (c->requesters[i].curve_public_key[0]) {
 			peers[n].name = c->requesters[i].name;

@@ -831,18 +831,27 @@ static void send_callback(struct op *o)
 static void mno_notify(struct smsr_proc *p, enum smsr_es_func f, const uint8_t eid[16], const struct smsr_profile *pr)
 {
 	const struct smsr_cfg_requester *mno = pr->mno_id ? smsr_config_requester_by_oid(&p->d->cfg, pr->mno_id) : NULL;
-	void *tmp;
+	const struct smsr_cfg_requester *dp =
+		pr->smdp_id ? smsr_config_requester_by_oid(&p->d->cfg, pr->smdp_id) : NULL;
+	void *tmp = talloc_new(NULL);
 	char now[32];
-	struct smsr_es_notif n = {.func = f, .eid = eid, .iccid = pr->iccid};
+	struct smsr_es_notif n = {.func = f, .eid = eid, .iccid = pr->iccid, .mno_id = pr->mno_id};
 	uint8_t *out;
 	size_t len;
 
-	if (!mno || !mno->callback_url[0])
-		return;
-	tmp = talloc_new(NULL);
 	n.completion_timestamp = smsr_soap_datetime(time(NULL), now, sizeof(now));
-	if (smsr_es_build_notification(tmp, &p->self, mno->callback_url, &n, &out, &len, NULL) == 0)
+	if (mno && mno->callback_url[0] &&
+	    smsr_es_build_notification(tmp, &p->self, mno->callback_url, &n, &out, &len, NULL) == 0)
 		post(p, 0, mno->callback_url, smsr_es_func_desc(f)->req_action, out, len);
+	/* the SM-DP that downloaded the profile hears it too (ES3), over its link or its callback URL */
+	if (dp && !strcmp(dp->role, "smdp") && pr->mno_id) {
+		const char *url = dp->curve_public_key[0] ? talloc_asprintf(tmp, "zmq:%s", dp->name) : dp->callback_url;
+		n.func = f == SMSR_ES4_HANDLE_PROFILE_ENABLED	 ? SMSR_ES3_HANDLE_PROFILE_ENABLED
+			 : f == SMSR_ES4_HANDLE_PROFILE_DISABLED ? SMSR_ES3_HANDLE_PROFILE_DISABLED
+								 : SMSR_ES3_HANDLE_PROFILE_DELETED;
+		if (url && url[0] && smsr_es_build_notification(tmp, &p->self, url, &n, &out, &len, NULL) == 0)
+			post(p, 0, url, smsr_es_func_desc(n.func)->req_action, out, len);
+	}
 	talloc_free(tmp);
 }
 

@@ -176,6 +176,23 @@ static const struct smsr_es_func_desc s_funcs[SMSR_ES_FUNC_COUNT] = {
 					     GSMA_ACTION
 					     "ES2/ProfileManagentCallBack/ES2-HandleProfileDeletedNotification",
 					     NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
+	/* ES3 notifications to the SM-DP (ES3_SMDP.wsdl actions) */
+	[SMSR_ES3_HANDLE_PROFILE_ENABLED] = {SMSR_ES3_HANDLE_PROFILE_ENABLED, SMSR_ES_IF_ES3,
+					     "ES3-HandleProfileEnabledNotification",
+					     "ES3-HandleProfileEnabledNotification", NULL,
+					     GSMA_ACTION "ES3/PlatformManagement/ES3-HandleProfileEnabledNotification",
+					     NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
+	[SMSR_ES3_HANDLE_PROFILE_DISABLED] = {SMSR_ES3_HANDLE_PROFILE_DISABLED, SMSR_ES_IF_ES3,
+					      "ES3-HandleProfileDisabledNotification",
+					      "ES3-HandleProfileDisabledNotification", NULL,
+					      GSMA_ACTION
+					      "ES3/PlatformManagement/ES3-HandleProfileDisabledNotification",
+					      NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
+	[SMSR_ES3_HANDLE_PROFILE_DELETED] = {SMSR_ES3_HANDLE_PROFILE_DELETED, SMSR_ES_IF_ES3,
+					     "ES3-HandleProfileDeletedNotification",
+					     "ES3-HandleProfileDeletedNotification", NULL,
+					     GSMA_ACTION "ES3/PlatformManagement/ES3-HandleProfileDeletedNotification",
+					     NULL, SMSR_ES_NOTIFICATION, "CompletionTimestamp"},
 };
 
 const struct smsr_es_func_desc *smsr_es_func_desc(enum smsr_es_func f)
@@ -885,6 +902,8 @@ int smsr_es_notification_body(void *ctx, const struct smsr_es_notif *n, void **h
 	} else {
 		smsr_soap_add_hex(&b, root, "Eid", n->eid, SMSR_EID_LEN);
 		smsr_soap_add(&b, root, "Iccid", n->iccid);
+		if (d->iface == SMSR_ES_IF_ES3)
+			smsr_soap_add(&b, root, "Mno-id", n->mno_id ? n->mno_id : "");
 	}
 	smsr_soap_add(&b, root, d->timestamp_elem, n->completion_timestamp);
 	if (!rc && b.oom)
@@ -1113,5 +1132,43 @@ int smsr_es_result_decode(void *ctx, const struct smsr_soap_msg *m, enum smsr_es
 	return 0;
 malformed:
 	snprintf(err, cap, "%s: %s %s", d->resp_elem, fe.set ? fe.path : "", fe.set ? fe.msg : "malformed");
+	return -EBADMSG;
+}
+
+int smsr_es_notification_decode(void *ctx, const struct smsr_soap_msg *m, unsigned ifaces, struct smsr_es_notif_in *out,
+				char *err, size_t cap)
+{
+	struct smsr_soap_field_err fe = {0};
+	const struct smsr_es_func_desc *d = NULL;
+	struct smsr_soap_cur c;
+	struct smsr_es_req r = {0};
+	const xmlNode *n;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; m->body_name && i < SMSR_ES_FUNC_COUNT; i++)
+		if (s_funcs[i].mep == SMSR_ES_NOTIFICATION && (s_funcs[i].iface & ifaces) &&
+		    !strcmp(s_funcs[i].req_elem, m->body_name) && s_funcs[i].func != SMSR_ES4_HANDLE_SMSR_CHANGE)
+			d = &s_funcs[i];
+	if (!d || !m->body_ns || strcmp(m->body_ns, SMSR_NS_RPS)) {
+		snprintf(err, cap, "%s is no profile notification", m->body_name ? m->body_name : "nothing");
+		return -EBADMSG;
+	}
+	out->func = d->func;
+	if (smsr_soap_cur_init(&c, ctx, m->body, SMSR_NS_RPS, &fe) || s_dec_eid(&c, &r) || s_dec_iccid(&c, &r))
+		goto malformed;
+	memcpy(out->eid, r.eid, SMSR_EID_LEN);
+	memcpy(out->iccid, r.iccid, sizeof(out->iccid));
+	if (d->iface == SMSR_ES_IF_ES3) {
+		n = smsr_soap_cur_req(&c, "Mno-id");
+		if (!n || !(out->mno_id = smsr_soap_get_oid(&c, n)))
+			goto malformed;
+	}
+	n = smsr_soap_cur_req(&c, d->timestamp_elem);
+	if (!n || !(out->completion_timestamp = smsr_soap_get_datetime(&c, n)) || smsr_soap_cur_end(&c) < 0)
+		goto malformed;
+	return 0;
+malformed:
+	snprintf(err, cap, "%s: %s %s", d->req_elem, fe.set ? fe.path : "", fe.set ? fe.msg : "malformed");
 	return -EBADMSG;
 }

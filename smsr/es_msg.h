@@ -76,6 +76,10 @@ enum smsr_es_func {
 	SMSR_ES2_HANDLE_PROFILE_ENABLED,
 	SMSR_ES2_HANDLE_PROFILE_DISABLED,
 	SMSR_ES2_HANDLE_PROFILE_DELETED,
+	/* ES3 notifications, SM-SR -> SM-DP */
+	SMSR_ES3_HANDLE_PROFILE_ENABLED,
+	SMSR_ES3_HANDLE_PROFILE_DISABLED,
+	SMSR_ES3_HANDLE_PROFILE_DELETED,
 	SMSR_ES_FUNC_COUNT
 };
 
@@ -246,9 +250,10 @@ int smsr_es_build_callback(void *ctx, const struct smsr_soap_entity *self, const
 
 /*! An ES4 notification to an MNO. */
 struct smsr_es_notif {
-	enum smsr_es_func func;			/*!< one of SMSR_ES4_HANDLE_* */
+	enum smsr_es_func func;			/*!< one of SMSR_ES{2,3,4}_HANDLE_* */
 	const uint8_t *eid;			/*!< SMSR_EID_LEN bytes (Profile notifications) */
 	const char *iccid;			/*!< Profile notifications */
+	const char *mno_id;			/*!< ES3 notifications: Mno-id */
 	const char *completion_timestamp;	/*!< xs:dateTime */
 	const struct smsr_eis *eis;		/*!< HandleSMSRChangeNotification */
 	struct smsr_eis_xml_opts eis_opts;	/*!< its view (SMSR_EIS_VIEW_MNO with the MNO's OID) */
@@ -292,3 +297,16 @@ struct smsr_es_result_in {
 /*! Decode the response element of f in m (strict XSD order). 0 or -EBADMSG with the reason in err. */
 int smsr_es_result_decode(void *ctx, const struct smsr_soap_msg *m, enum smsr_es_func f, struct smsr_es_result_in *out,
 			  char *err, size_t cap);
+
+/*! A received Handle*Notification (the SM-DP receives ES3 ones from the SM-SR). */
+struct smsr_es_notif_in {
+	enum smsr_es_func func;
+	uint8_t eid[SMSR_EID_LEN];
+	char iccid[SMSR_ICCID_MAX + 1];
+	char *mno_id; /*!< ES3 */
+	char *completion_timestamp;
+};
+
+/*! Decode a Profile Handle*Notification of the interfaces ifaces in m. 0 or -EBADMSG (err says why). */
+int smsr_es_notification_decode(void *ctx, const struct smsr_soap_msg *m, unsigned ifaces, struct smsr_es_notif_in *out,
+				char *err, size_t cap);

@@ -100,6 +100,8 @@ e=$(eis_of "$eid0")
 check "EIS: the new profile is Enabled" grep -q "$iccid</rps:Iccid>.*<rps:State>Enabled" <<<"$e"
 check "EIS: owned by the MNO and this SM-DP" grep -q "$iccid</rps:Iccid>.*$smdp_id" <<<"$e"
 check "pool: one ICCID used" grep -q "1 used" <<<"$(pool)"
+check "ES3 HandleProfileEnabledNotification relayed to the MNO as ES2" \
+	wait_cb "ES2-HandleProfileEnabledNotification.*$iccid" 30
 check "the card installed the profile" grep -q "profile ICCID $iccid installed" "$run/sim.log"
 # the same FunctionCallIdentifier again: accepted, no second download
 r=$(post2)

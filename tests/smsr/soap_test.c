@@ -662,6 +662,33 @@ static void test_es2(void)
 		if (!rc && smsr_soap_parse(ctx, out, len, NULL, &m, NULL) == 0)
 			CHECK_VALID_DOC(m->doc, smsr_es_func_desc(i)->name);
 	}
+	/* ES3 notifications (SM-SR -> SM-DP, with Mno-id) validate and decode on the SM-DP side */
+	for (i = SMSR_ES3_HANDLE_PROFILE_ENABLED; i <= SMSR_ES3_HANDLE_PROFILE_DELETED; i++) {
+		static const uint8_t eid[16] = {0x89, 0x00, 0x10, 0x12, 0x01, 0x23, 0x41, 0x23,
+						0x40, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0x24};
+		struct smsr_es_notif n = {.func = i,
+					  .eid = eid,
+					  .iccid = "8949000000000000027",
+					  .mno_id = MNO1,
+					  .completion_timestamp = "2026-11-22T10:00:00Z"};
+		struct smsr_es_notif_in in;
+		struct smsr_soap_msg *m;
+		char why[256];
+		uint8_t *out;
+		size_t len;
+		int rc = smsr_es_build_notification(ctx, &s_self, "zmq:smdp1", &n, &out, &len, NULL);
+
+		CHECK(rc == 0, "%s: rc %d", smsr_es_func_desc(i)->name, rc);
+		if (rc || smsr_soap_parse(ctx, out, len, NULL, &m, NULL) != 0)
+			continue;
+		CHECK_VALID_DOC(m->doc, smsr_es_func_desc(i)->name);
+		rc = smsr_es_notification_decode(ctx, m, SMSR_ES_IF_ES3, &in, why, sizeof(why));
+		CHECK(rc == 0 && in.func == i && !memcmp(in.eid, eid, 16) && !strcmp(in.iccid, "8949000000000000027") &&
+			      in.mno_id && !strcmp(in.mno_id, MNO1),
+		      "%s decoded: %s", smsr_es_func_desc(i)->name, rc ? why : "");
+		CHECK(smsr_es_notification_decode(ctx, m, SMSR_ES_IF_ES2, &in, why, sizeof(why)) == -EBADMSG,
+		      "not an ES2 notification");
+	}
 	talloc_free(ctx);
 }
 
