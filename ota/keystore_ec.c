@@ -141,7 +141,7 @@ int ota_eckey_generate(void *ctx, uint8_t ref, struct ota_eckey **out)
 	k = eckey_alloc(ctx, ref);
 	if (!k)
 		return -ENOMEM;
-	rc = proto_ec_domain_new(ref, &dom);
+	rc = proto_ec_domain_get(ref, &dom);
 	if (rc < 0)
 		goto err;
 	rc = -PROTO_E_CRYPTO;
@@ -262,7 +262,9 @@ int ota_eckey_agree(struct ota_eckey *k, const struct proto_ec_pub *peer, const 
 
 	/* ShS = x-coordinate of [k]peer, FE2OS, 32 bytes (EVP_PKEY_derive already returns just that) */
 	pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
-	if (!pctx || EVP_PKEY_derive_init(pctx) != 1 || EVP_PKEY_derive_set_peer(pctx, peer->pkey) != 1 ||
+	/* the peer point was validated when it was decoded (proto_ec_pub_new: on the curve; every supported curve has
+	 * cofactor 1), so OpenSSL's own peer check (a full [n]Q multiplication) is skipped */
+	if (!pctx || EVP_PKEY_derive_init(pctx) != 1 || EVP_PKEY_derive_set_peer_ex(pctx, peer->pkey, 0) != 1 ||
 	    EVP_PKEY_derive(pctx, shs, &shs_len) != 1 || shs_len != sizeof(shs)) {
 		rc = crypto_err();
 		goto out;

@@ -183,14 +183,34 @@ int proto_ec_curve_check(uint8_t ref)
 static EC_GROUP *shared_groups[sizeof(curves) / sizeof(curves[0])];
 static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
 
+/* and one domain-parameter key per curve for key generation (EVP_PKEYs are reference counted and never modified
+ * once built: EVP_PKEY_up_ref() hands out the same one) */
+static EVP_PKEY *shared_domains[sizeof(curves) / sizeof(curves[0])];
+
 static void shared_init(void)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
 		if (proto_ec_group_new(curves[i].ref, &shared_groups[i]) < 0)
 			shared_groups[i] = NULL;	/* point_check builds its own then */
+		if (proto_ec_domain_new(curves[i].ref, &shared_domains[i]) < 0)
+			shared_domains[i] = NULL; /* proto_ec_domain_get builds one then */
+	}
 	ERR_clear_error();
+}
+
+int proto_ec_domain_get(uint8_t ref, EVP_PKEY **out)
+{
+	size_t i;
+
+	pthread_once(&shared_once, shared_init);
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (curves[i].ref == ref && shared_domains[i] && EVP_PKEY_up_ref(shared_domains[i]) == 1) {
+			*out = shared_domains[i];
+			return 0;
+		}
+	return proto_ec_domain_new(ref, out);
 }
 
 static const EC_GROUP *shared_group(uint8_t ref)

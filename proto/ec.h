@@ -52,6 +52,9 @@ int proto_ec_group_new(uint8_t ref, EC_GROUP **out);
 /*! Domain-parameter-only EVP_PKEY for the curve, e.g. to generate key pairs (caller frees with EVP_PKEY_free()). */
 int proto_ec_domain_new(uint8_t ref, EVP_PKEY **out);
 
+/*! The same, shared: one per curve and process (the caller still frees its reference with EVP_PKEY_free()). */
+int proto_ec_domain_get(uint8_t ref, EVP_PKEY **out);
+
 /*! Full validation of the curve's domain parameters (EVP_PKEY_param_check: prime field, discriminant, generator
  *  order, cofactor). 0 if valid, -PROTO_E_INTEGRITY if not, -PROTO_E_UNSUPPORTED, -PROTO_E_CRYPTO. */
 int proto_ec_curve_check(uint8_t ref);
