@@ -221,7 +221,7 @@ static int ord_decode(const uint8_t *in, size_t len, struct orddata *d)
 {
 	struct proto_tlv_iter it;
 	struct proto_tlv t;
-	uint64_t v;
+	uint64_t v = 0;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
