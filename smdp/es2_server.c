@@ -68,6 +68,8 @@ int smdp_es2_new(void *ctx, const struct smsr_soap_entity *self, const char *sms
 	e->es3_data = es3_data;
 	e->es3_timeout_ms = es3_timeout_ms;
 	e->base = base;
+	/* relay tags of this run never repeat a previous run's (a late answer is matched by tag) */
+	e->next_tag = ((uint64_t)time(NULL) & 0xFFFFFFFF) << 24;
 	LIST_INIT(&e->relays);
 	*out = e;
 	return 0;

@@ -212,7 +212,7 @@ static int es2_es3_send(void *data, uint64_t tag, const char *action, const uint
 {
 	struct smdpd *d = data;
 
-	return es3_send(d, tag | d->relay_base, action, body, len);
+	return es3_send(d, tag, action, body, len);
 }
 
 /* ---- ES2 results to MNOs ---- */
@@ -458,7 +458,6 @@ int smdpd_start(void *ctx, const struct smdp_config *cfg, struct smdpd **out)
 			 &(struct smdp_dl_mno_out){.post = mno_post, .data = d}, &d->dl);
 	if (rc < 0)
 		goto fail;
-	d->relay_base = SMDP_ES2_TAG_BIT | ((uint64_t)time(NULL) & 0xFFFFFFFF) << 24;
 	rc = smdp_es2_new(d, &self, d->cfg.smsr_id, "zmq:smsr", cfg->max_body, d->dl, lookup, d, es2_es3_send, d,
 			  cfg->es3_timeout_ms, d->base, &d->es2);
 	if (rc < 0)

@@ -32,7 +32,6 @@ struct smdpd {
 	struct smdp_es2 *es2;
 	struct smsr_https *https;
 	struct smsr_http_client *http;
-	uint64_t relay_base; /*!< ES2 relay tags of this run */
 	struct event *sigterm, *sigint;
 };
 

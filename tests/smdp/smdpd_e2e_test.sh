@@ -103,6 +103,32 @@ check "pool: one ICCID used" grep -q "1 used" <<<"$(pool)"
 check "ES3 HandleProfileEnabledNotification relayed to the MNO as ES2" \
 	wait_cb "ES2-HandleProfileEnabledNotification.*$iccid" 30
 check "the card installed the profile" grep -q "profile ICCID $iccid installed" "$run/sim.log"
+# the other ES2 functions, relayed over ES3: GetEIS (sync), DisableProfile and DeleteProfile (callbacks)
+sed -e "s#EntityId=1.3.6.1.4.1.99901#EntityId=$mno#" -e "s#<rps:Eid>[^<]*#<rps:Eid>$eid0#" -e "s#1.3.6.1.4.1.99900#$smsr_id#" \
+	-e '/wsa:ReplyTo/d' "$data/es2_get_eis.xml" >"$run/req.xml"
+r=$(post2)
+check "ES2 GetEIS relayed: the MNO sees the downloaded profile" grep -q "$iccid</rps:Iccid>" <<<"$(tr -d '\n' <<<"$r")"
+es2req es2_delete_profile.xml es2-dis "$eid0"
+sed -i -e 's#ES2-DeleteProfile#ES2-DisableProfile#g' -e "s#<rps:Iccid>[^<]*#<rps:Iccid>$iccid#" "$run/req.xml"
+python3 - "$run/req.xml" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+# DisableProfileRequest: Eid, Smsr-id, Iccid (euicc.request.ES2.xsd)
+m = re.search(r"(\s*<rps:Iccid>[^<]*</rps:Iccid>)(\s*<rps:Smsr-id>[^<]*</rps:Smsr-id>)", s)
+s = s[:m.start()] + m.group(2) + m.group(1) + s[m.end():]
+open(p, "w").write(s)
+PY
+r=$(post2)
+check "ES2 DisableProfile accepted" test "$(cat "$run/code")" = 202
+check "ES2 DisableProfile callback EXECUTED_SUCCESS" wait_cb "es2-dis.*ES2-DisableProfileResponse.*EXECUTED_SUCCESS" 120
+es2req es2_delete_profile.xml es2-del "$eid0"
+sed -i "s#<rps:Iccid>[^<]*#<rps:Iccid>$iccid#" "$run/req.xml"
+r=$(post2)
+check "ES2 DeleteProfile callback EXECUTED_SUCCESS" wait_cb "es2-del.*ES2-DeleteProfileResponse.*EXECUTED_SUCCESS" 120
+check "the deleted profile is gone from the EIS" test -z "$(grep -o "$iccid" <<<"$(eis_of "$eid0")")"
+check "ES2 HandleProfileDeletedNotification to the MNO" wait_cb "ES2-HandleProfileDeletedNotification.*$iccid" 30
+
 # the same FunctionCallIdentifier again: accepted, no second download
 r=$(post2)
 check "retry of the same DownloadProfile: 202" test "$(cat "$run/code")" = 202
