@@ -2,7 +2,8 @@
 # The whole download: an MNO calls ES2 DownloadProfile(EnableProfile=true) on smdpd over mutual TLS; smdpd drives
 # ES3 over the CURVE ZeroMQ link to smsrd, which carries ES5/ES8 as SCP80 SMS through REAL Kannel to the euicc-sim
 # fleet (ECASD key establishment, SCP03t profile loading, enable). Checks the ES2 callback, the EIS, the pool,
-# and the failure branches: refused CERT.DP.ECDSA, wrong receipt, SCP03t MAC error, memory full (each ends FAILED
+# and the failure branches: a CERT.ECASD.ECKA the SM-DP cannot verify, refused CERT.DP.ECDSA, wrong receipt, SCP03t
+# MAC error, memory full (each ends FAILED
 # with the ISD-P deleted, no orphan on the card or in the EIS, the ICCID back in the pool), ICCID in use, an
 # expired ValidityPeriod, and smdpd or smsrd killed (-9) in the middle of a download.
 set -u
@@ -146,6 +147,27 @@ for k in 2:ecasd 3:receipt 4:mac 5:memory; do
 done
 check "pool: only the successful ICCID used" grep -q "1 used" <<<"$(pool)"
 check "smdpd logged the ISD-P deletions" test "$(grep -c 'deleting the ISD-P' "$run/smdpd.log")" -ge 3
+
+# an eUICC whose CERT.ECASD.ECKA the SM-DP cannot verify: its EUM (another one, also under the CI) is not the one
+# smdpd trusts. Refused before any ISD-P is made: FAILED 8.6/6.1, nothing in the EIS, the ICCID free again
+openssl ecparam -name prime256v1 -genkey -noout -out "$run/eum2.key" 2>/dev/null
+openssl req -new -key "$run/eum2.key" -subj "/O=m2m-sm test/CN=Test EUM 2" -out "$run/eum2.csr" 2>/dev/null
+printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,digitalSignature,keyCertSign\n' >"$run/eum2.ext"
+openssl x509 -req -in "$run/eum2.csr" -CA "$run/pki/ci.crt" -CAkey "$run/pki/ci.key" -CAcreateserial \
+	-out "$run/eum2.crt" -days 30 -sha256 -extfile "$run/eum2.ext" 2>/dev/null
+"$gen" -o "$run/eis2.xml" -f 200 "$run/eum2.key" "$run/eum2.crt" "$run/transport.key" "$seed" 1 "$mno" \
+	1.3.6.1.4.1.99999.31 "$smsr_id" >/dev/null 2>&1
+out=$("$sctl" -c "$run/smsrd.conf" eis import --any-eum "$run/eis2.xml" 2>&1)
+check "eUICC of a second EUM registered at the SM-SR" grep -q "imported=1 " <<<"$out"
+eid2x=$(grep -o '<[a-z]*:*Eid>[0-9A-Fa-f]*<' "$run/eis2.xml" | head -1 | sed 's/.*>\([0-9A-Fa-f]*\)</\1/')
+es2req es2_download_profile.xml dl-badecasd "$eid2x"
+r=$(post2)
+check "bad ECASD certificate: accepted" test "$(cat "$run/code")" = 202
+check "bad ECASD certificate: FAILED 8.6/6.1" wait_cb "dl-badecasd.*ES2-DownloadProfileResponse.*FAILED.*8.6.*6.1" 60
+check "bad ECASD certificate: refused before CreateISDP" \
+	grep -q "CERT.ECASD.ECKA refused" "$run/smdpd.log"
+check "bad ECASD certificate: nothing of ours in the EIS" \
+	test -z "$(grep -o "$smdp_id" <<<"$(eis_of "$eid2x")")"
 
 # 3. an ICCID already used, and an expired ValidityPeriod
 es2req es2_download_profile.xml dl-used "$eid1"
