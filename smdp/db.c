@@ -1,11 +1,13 @@
 /* The SM-DP's LMDB store (see db.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <talloc.h>
 #include <lmdb.h>
 #include "smdp/db.h"
+#include "smsr/db.h"
 #include "smsr/logging.h"
 
 #define SCHEMA_VERSION 1
@@ -15,30 +17,23 @@ struct smdp_db {
 	MDB_dbi meta, profiles, pool, pool_free, reserv, orders, fcid;
 };
 
-/* LMDB codes mapped once, here */
-static int s_err(int rc)
-{
-	switch (rc) {
-	case MDB_SUCCESS:
-		return 0;
-	case MDB_NOTFOUND:
-		return -ENOENT;
-	case MDB_KEYEXIST:
-		return -EEXIST;
-	case MDB_MAP_FULL:
-	case MDB_TXN_FULL:
-		return -ENOSPC;
-	default:
-		return rc > 0 ? -rc : -EIO;
-	}
-}
-
 static int s_destructor(struct smdp_db *db)
 {
 	if (db->env)
 		mdb_env_close(db->env);
 	return 0;
 }
+
+/* the named databases of the environment */
+static const struct {
+	const char *name;
+	size_t off;
+} dbis[] = {
+	{"meta", offsetof(struct smdp_db, meta)},     {"profiles", offsetof(struct smdp_db, profiles)},
+	{"pool", offsetof(struct smdp_db, pool)},     {"pool_free", offsetof(struct smdp_db, pool_free)},
+	{"reserv", offsetof(struct smdp_db, reserv)}, {"orders", offsetof(struct smdp_db, orders)},
+	{"fcid", offsetof(struct smdp_db, fcid)},
+};
 
 int smdp_db_open(void *ctx, const char *path, uint64_t map_size, struct smdp_db **out)
 {
@@ -62,20 +57,8 @@ int smdp_db_open(void *ctx, const char *path, uint64_t map_size, struct smdp_db 
 		rc = mdb_env_open(db->env, path, 0, 0600);
 	if (rc == 0)
 		rc = mdb_txn_begin(db->env, NULL, 0, &t);
-	if (rc == 0)
-		rc = mdb_dbi_open(t, "meta", MDB_CREATE, &db->meta);
-	if (rc == 0)
-		rc = mdb_dbi_open(t, "profiles", MDB_CREATE, &db->profiles);
-	if (rc == 0)
-		rc = mdb_dbi_open(t, "pool", MDB_CREATE, &db->pool);
-	if (rc == 0)
-		rc = mdb_dbi_open(t, "pool_free", MDB_CREATE, &db->pool_free);
-	if (rc == 0)
-		rc = mdb_dbi_open(t, "reserv", MDB_CREATE, &db->reserv);
-	if (rc == 0)
-		rc = mdb_dbi_open(t, "orders", MDB_CREATE, &db->orders);
-	if (rc == 0)
-		rc = mdb_dbi_open(t, "fcid", MDB_CREATE, &db->fcid);
+	for (unsigned i = 0; rc == 0 && i < sizeof(dbis) / sizeof(dbis[0]); i++)
+		rc = mdb_dbi_open(t, dbis[i].name, MDB_CREATE, (MDB_dbi *)((char *)db + dbis[i].off));
 	if (rc == 0) {
 		rc = mdb_get(t, db->meta, &k, &v);
 		if (rc == MDB_NOTFOUND) {
@@ -93,7 +76,7 @@ int smdp_db_open(void *ctx, const char *path, uint64_t map_size, struct smdp_db 
 	if (rc) {
 		LOGP(DDB, LOGL_ERROR, "cannot open the SM-DP store %s: %s", path, mdb_strerror(rc));
 		talloc_free(db);
-		return s_err(rc);
+		return smsr_db_errno(rc);
 	}
 	*out = db;
 	return 0;
@@ -101,12 +84,12 @@ int smdp_db_open(void *ctx, const char *path, uint64_t map_size, struct smdp_db 
 
 static int wbegin(struct smdp_db *db, MDB_txn **t)
 {
-	return s_err(mdb_txn_begin(db->env, NULL, 0, t));
+	return smsr_db_errno(mdb_txn_begin(db->env, NULL, 0, t));
 }
 
 static int rbegin(struct smdp_db *db, MDB_txn **t)
 {
-	return s_err(mdb_txn_begin(db->env, NULL, MDB_RDONLY, t));
+	return smsr_db_errno(mdb_txn_begin(db->env, NULL, MDB_RDONLY, t));
 }
 
 static int commit(MDB_txn *t, int rc)
@@ -115,7 +98,7 @@ static int commit(MDB_txn *t, int rc)
 		mdb_txn_abort(t);
 		return rc;
 	}
-	return s_err(mdb_txn_commit(t));
+	return smsr_db_errno(mdb_txn_commit(t));
 }
 
 /* "a\0b" keys */
@@ -161,7 +144,7 @@ int smdp_db_profile_put(struct smdp_db *db, const char *mno, const char *type, c
 	if (rc)
 		return rc;
 	v.mv_size = 8 + len;
-	rc = s_err(mdb_put(t, db->profiles, &k, &v, MDB_RESERVE | (replace ? 0 : MDB_NOOVERWRITE)));
+	rc = smsr_db_errno(mdb_put(t, db->profiles, &k, &v, MDB_RESERVE | (replace ? 0 : MDB_NOOVERWRITE)));
 	if (rc == 0) {
 		put_u64(v.mv_data, required_memory);
 		memcpy((uint8_t *)v.mv_data + 8, pkg, len);
@@ -183,7 +166,7 @@ int smdp_db_profile_get(struct smdp_db *db, void *ctx, const char *mno, const ch
 	rc = rbegin(db, &t);
 	if (rc)
 		return rc;
-	rc = s_err(mdb_get(t, db->profiles, &k, &v));
+	rc = smsr_db_errno(mdb_get(t, db->profiles, &k, &v));
 	if (rc == 0 && v.mv_size <= 8)
 		rc = -EIO;
 	if (rc == 0) {
@@ -206,7 +189,7 @@ int smdp_db_profile_list(struct smdp_db *db, smdp_db_profile_cb cb, void *data)
 
 	if (rc)
 		return rc;
-	rc = s_err(mdb_cursor_open(t, db->profiles, &c));
+	rc = smsr_db_errno(mdb_cursor_open(t, db->profiles, &c));
 	while (rc == 0 && mdb_cursor_get(c, &k, &v, op) == 0) {
 		const char *mno = k.mv_data, *type = mno + strlen(mno) + 1;
 		op = MDB_NEXT;
@@ -287,9 +270,9 @@ int smdp_db_pool_add(struct smdp_db *db, const char *type, const struct smdp_poo
 		if (rc == 0 && (!k.mv_size || !fk.mv_size))
 			rc = -EINVAL;
 		if (rc == 0)
-			rc = s_err(mdb_put(t, db->pool, &k, &v, MDB_NOOVERWRITE));
+			rc = smsr_db_errno(mdb_put(t, db->pool, &k, &v, MDB_NOOVERWRITE));
 		if (rc == 0)
-			rc = s_err(mdb_put(t, db->pool_free, &fk, &e, 0));
+			rc = smsr_db_errno(mdb_put(t, db->pool_free, &fk, &e, 0));
 		if (rc)
 			*bad = i;
 	}
@@ -302,7 +285,7 @@ static int reserve(struct smdp_db *db, MDB_txn *t, const char *iccid, uint64_t o
 	char type[128], kb[160];
 	uint8_t vb[256], ob[8];
 	MDB_val k = {strlen(iccid), (void *)iccid}, v, fk, ok = {8, ob}, ov;
-	int rc = s_err(mdb_get(t, db->pool, &k, &v));
+	int rc = smsr_db_errno(mdb_get(t, db->pool, &k, &v));
 
 	if (rc == 0)
 		rc = rec_decode(&v, iccid, type, sizeof(type), out);
@@ -317,14 +300,14 @@ static int reserve(struct smdp_db *db, MDB_txn *t, const char *iccid, uint64_t o
 	rc = rec_encode(type, out, vb, sizeof(vb), &v.mv_size);
 	v.mv_data = vb;
 	if (rc == 0)
-		rc = s_err(mdb_put(t, db->pool, &k, &v, 0));
+		rc = smsr_db_errno(mdb_put(t, db->pool, &k, &v, 0));
 	fk = (MDB_val){key2(kb, sizeof(kb), type, iccid), kb};
 	if (rc == 0)
-		rc = s_err(mdb_del(t, db->pool_free, &fk, NULL));
+		rc = smsr_db_errno(mdb_del(t, db->pool_free, &fk, NULL));
 	put_u64(ob, order);
 	ov = (MDB_val){strlen(iccid), (void *)iccid};
 	if (rc == 0)
-		rc = s_err(mdb_put(t, db->reserv, &ok, &ov, 0));
+		rc = smsr_db_errno(mdb_put(t, db->reserv, &ok, &ov, 0));
 	return rc;
 }
 
@@ -355,7 +338,7 @@ int smdp_db_pool_take(struct smdp_db *db, const char *type, const char *iccid, u
 		MDB_cursor *c;
 		MDB_val fk = {key2(kb, sizeof(kb), type, ""), kb}, e;
 		size_t pre = strlen(type) + 1;
-		rc = s_err(mdb_cursor_open(t, db->pool_free, &c));
+		rc = smsr_db_errno(mdb_cursor_open(t, db->pool_free, &c));
 		if (rc == 0) {
 			fk.mv_size = pre;
 			rc = mdb_cursor_get(c, &fk, &e, MDB_SET_RANGE) == 0 && fk.mv_size > pre &&
@@ -386,14 +369,14 @@ int smdp_db_pool_finish(struct smdp_db *db, uint64_t order, bool used)
 	if (rc)
 		return rc;
 	put_u64(ob, order);
-	rc = s_err(mdb_get(t, db->reserv, &ok, &v));
+	rc = smsr_db_errno(mdb_get(t, db->reserv, &ok, &v));
 	if (rc == 0 && v.mv_size > SMDP_ICCID_MAX)
 		rc = -EIO;
 	if (rc == 0) {
 		memcpy(iccid, v.mv_data, v.mv_size);
 		iccid[v.mv_size] = '\0';
 		k = (MDB_val){strlen(iccid), iccid};
-		rc = s_err(mdb_get(t, db->pool, &k, &v));
+		rc = smsr_db_errno(mdb_get(t, db->pool, &k, &v));
 	}
 	if (rc == 0)
 		rc = rec_decode(&v, iccid, type, sizeof(type), &r);
@@ -405,13 +388,13 @@ int smdp_db_pool_finish(struct smdp_db *db, uint64_t order, bool used)
 		v.mv_data = vb;
 	}
 	if (rc == 0)
-		rc = s_err(mdb_put(t, db->pool, &k, &v, 0));
+		rc = smsr_db_errno(mdb_put(t, db->pool, &k, &v, 0));
 	if (rc == 0 && !used) {
 		fk = (MDB_val){key2(kb, sizeof(kb), type, iccid), kb};
-		rc = s_err(mdb_put(t, db->pool_free, &fk, &e, 0));
+		rc = smsr_db_errno(mdb_put(t, db->pool_free, &fk, &e, 0));
 	}
 	if (rc == 0)
-		rc = s_err(mdb_del(t, db->reserv, &ok, NULL));
+		rc = smsr_db_errno(mdb_del(t, db->reserv, &ok, NULL));
 	return commit(t, rc);
 }
 
@@ -425,7 +408,7 @@ int smdp_db_pool_count(struct smdp_db *db, const char *type, uint64_t counts[3])
 	counts[0] = counts[1] = counts[2] = 0;
 	if (rc)
 		return rc;
-	rc = s_err(mdb_cursor_open(t, db->pool, &c));
+	rc = smsr_db_errno(mdb_cursor_open(t, db->pool, &c));
 	while (rc == 0 && mdb_cursor_get(c, &k, &v, op) == 0) {
 		op = MDB_NEXT;
 		if (v.mv_size > 9 && v.mv_data && ((const uint8_t *)v.mv_data)[0] < 3 &&
@@ -455,7 +438,7 @@ int smdp_db_next_id(struct smdp_db *db, uint64_t *id)
 		*id = get_u64(v.mv_data);
 	put_u64(b, *id + 1);
 	v = (MDB_val){8, b};
-	rc = s_err(mdb_put(t, db->meta, &k, &v, 0));
+	rc = smsr_db_errno(mdb_put(t, db->meta, &k, &v, 0));
 	return commit(t, rc);
 }
 
@@ -472,9 +455,9 @@ int smdp_db_order_create(struct smdp_db *db, uint64_t id, const char *requester,
 		return rc;
 	put_u64(ib, id);
 	if (fcid && *fcid)
-		rc = fk.mv_size ? s_err(mdb_put(t, db->fcid, &fk, &fv, MDB_NOOVERWRITE)) : -EINVAL;
+		rc = fk.mv_size ? smsr_db_errno(mdb_put(t, db->fcid, &fk, &fv, MDB_NOOVERWRITE)) : -EINVAL;
 	if (rc == 0)
-		rc = s_err(mdb_put(t, db->orders, &k, &v, MDB_NOOVERWRITE));
+		rc = smsr_db_errno(mdb_put(t, db->orders, &k, &v, MDB_NOOVERWRITE));
 	return commit(t, rc);
 }
 
@@ -488,7 +471,7 @@ int smdp_db_order_put(struct smdp_db *db, uint64_t id, const uint8_t *rec, size_
 	if (rc)
 		return rc;
 	put_u64(ib, id);
-	rc = s_err(mdb_put(t, db->orders, &k, &v, 0));
+	rc = smsr_db_errno(mdb_put(t, db->orders, &k, &v, 0));
 	return commit(t, rc);
 }
 
@@ -504,7 +487,7 @@ int smdp_db_order_by_fcid(struct smdp_db *db, const char *requester, const char 
 	rc = rbegin(db, &t);
 	if (rc)
 		return rc;
-	rc = s_err(mdb_get(t, db->fcid, &k, &v));
+	rc = smsr_db_errno(mdb_get(t, db->fcid, &k, &v));
 	if (rc == 0 && v.mv_size == 8)
 		*id = get_u64(v.mv_data);
 	else if (rc == 0)
@@ -523,7 +506,7 @@ int smdp_db_order_foreach(struct smdp_db *db, int (*cb)(void *data, uint64_t id,
 
 	if (rc)
 		return rc;
-	rc = s_err(mdb_cursor_open(t, db->orders, &c));
+	rc = smsr_db_errno(mdb_cursor_open(t, db->orders, &c));
 	while (rc >= 0 && mdb_cursor_get(c, &k, &v, op) == 0) {
 		op = MDB_NEXT;
 		if (k.mv_size == 8)

@@ -62,6 +62,8 @@ enum {
 	J_MEMORY,     /* RequiredMemory */
 	J_REASON,     /* why CLEANUP (message of the FAILED result) */
 	J_DOWNLOADED, /* ProfileDownloadCompleted succeeded: the profile is on the card */
+	J_ECASD,      /* curve || PK.ECASD.ECKA from the verified CERT.ECASD.ECKA (public) */
+	J_RETRY,      /* CLEANUP after a restart cut the ES8 session: start again once the ISD-P is gone */
 };
 
 struct orddata {
@@ -88,6 +90,8 @@ struct orddata {
 	int64_t deadline, created;
 	uint64_t memory;
 	bool downloaded;
+	bool retry;
+	uint8_t ecasd[1 + PROTO_EC_POINT_LEN]; /* curve || 04 X Y; ecasd[1] == 0 when not known yet */
 };
 
 #define BUCKETS 4096
@@ -105,7 +109,6 @@ struct ord {
 	unsigned es3_tries;    /* sends of the current ES3 request (lost answers) */
 	unsigned cb_tries;     /* ES2 callback posts */
 	unsigned cleanup_busy; /* DeleteISDP refused as busy so far */
-	struct proto_ec_pub *pk_ecasd;
 	struct smdp_es8 *es8; /* ES8 session (memory only) */
 	uint8_t *es3_body;    /* the request in flight, for resends */
 	size_t es3_len;
@@ -195,6 +198,10 @@ static int ord_encode(const struct orddata *d, struct proto_buf *b)
 	put_u64(b, J_MEMORY, d->memory);
 	if (d->downloaded)
 		proto_tlv_put(b, J_DOWNLOADED, "\x01", 1);
+	if (d->retry)
+		proto_tlv_put(b, J_RETRY, "\x01", 1);
+	if (d->ecasd[1])
+		proto_tlv_put(b, J_ECASD, d->ecasd, sizeof(d->ecasd));
 	return proto_buf_status(b);
 }
 
@@ -322,6 +329,14 @@ static int ord_decode(const uint8_t *in, size_t len, struct orddata *d)
 			break;
 		case J_DOWNLOADED:
 			d->downloaded = true;
+			break;
+		case J_RETRY:
+			d->retry = true;
+			break;
+		case J_ECASD:
+			if (t.len != sizeof(d->ecasd) || t.val[1] != 0x04)
+				goto malformed;
+			memcpy(d->ecasd, t.val, t.len);
 			break;
 		default:
 			goto malformed;
@@ -512,7 +527,9 @@ static long timeout_of(const struct ord *o, enum smsr_es_func f)
 	case SMSR_ES3_DELETE_ISDP:
 		return c->enable_timeout_ms;
 	default:
-		return c->es3_sync_timeout_ms;
+		/* the transport resends a synchronous request itself and reports its own timeout (then
+		 * smdp_dl_es3_answer() sends it again): this is only the backstop */
+		return c->es3_sync_timeout_ms + 5000;
 	}
 }
 
@@ -532,8 +549,11 @@ static int es3_resend(struct ord *o)
 	int rc = o->dl->es3.send(o->dl->es3.data, tag_of(o), smsr_es_func_desc(o->d.es3func)->req_action, o->es3_body,
 				 o->es3_len);
 
-	o->es3_tries++;
-	o->dl->st.es3_requests++;
+	/* a request refused by backpressure (-EAGAIN) was not sent: it does not count as a try */
+	if (rc != -EAGAIN) {
+		o->es3_tries++;
+		o->dl->st.es3_requests++;
+	}
 	return rc;
 }
 
@@ -656,11 +676,10 @@ static void finish(struct ord *o, enum smsr_exec_status st, enum smsr_sc sc, con
 	send_callback(o);
 }
 
-/* a failure: with an ISD-P possibly on the card, delete it first (sgp02.md §6.7 error sub-routine) */
-static void fail(struct ord *o, enum smsr_sc sc, const char *msg)
+/* a failure: with an ISD-P possibly on the card (from CreateISDP sent until the download completed), delete it
+ * first (sgp02.md §6.7 error sub-routine); fail_refused() when CreateISDP itself was refused: no ISD-P was made */
+static void fail_isdp(struct ord *o, enum smsr_sc sc, const char *msg, bool isdp)
 {
-	bool isdp = o->d.state == ST_CREATE_ISDP || o->d.state == ST_ES8 || o->d.state == ST_COMPLETED;
-
 	o->d.status = SMSR_EXEC_FAILED;
 	o->d.sc = (uint8_t)sc;
 	snprintf(o->d.msg, sizeof(o->d.msg), "%s", msg ? msg : "");
@@ -672,9 +691,14 @@ static void fail(struct ord *o, enum smsr_sc sc, const char *msg)
 		step(o);
 		return;
 	}
-	if (o->d.func == SMSR_ES2_DOWNLOAD_PROFILE && o->d.state != ST_ENABLE)
+	if (o->d.func == SMSR_ES2_DOWNLOAD_PROFILE && !o->d.downloaded)
 		o->dl->prof.commit(o->dl->prof.data, o->id, false);
 	finish(o, SMSR_EXEC_FAILED, sc, msg);
+}
+
+static void fail(struct ord *o, enum smsr_sc sc, const char *msg)
+{
+	fail_isdp(o, sc, msg, o->d.state == ST_CREATE_ISDP || o->d.state == ST_ES8 || o->d.state == ST_COMPLETED);
 }
 
 /* ---- the steps -------------------------------------------------------------------------------------------- */
@@ -682,6 +706,7 @@ static void fail(struct ord *o, enum smsr_sc sc, const char *msg)
 /* CERT.ECASD.ECKA from the EIS, verified with the EUM key (crypto.md §A.1 step 1) */
 static int ecasd_key(struct ord *o, const struct smsr_eis *e, char *why, size_t cap)
 {
+	struct proto_ec_pub *pk;
 	unsigned i, j;
 
 	for (i = 0; i < e->ecasd.n_keysets; i++)
@@ -696,9 +721,14 @@ static int ecasd_key(struct ord *o, const struct smsr_eis *e, char *why, size_t 
 			if (rc == 0)
 				rc = proto_gp_cert_verify(&gc, o->dl->pk_eum);
 			if (rc == 0)
-				rc = proto_gp_cert_pubkey(o, &gc, PROTO_EC_REF_P256, &o->pk_ecasd);
-			if (rc == 0)
+				rc = proto_gp_cert_pubkey(o, &gc, PROTO_EC_REF_P256, &pk);
+			if (rc == 0) {
+				/* journalled with the order: a restart after CreateISDP still knows it */
+				o->d.ecasd[0] = pk->ref;
+				memcpy(o->d.ecasd + 1, pk->point, PROTO_EC_POINT_LEN);
+				talloc_free(pk);
 				return 0;
+			}
 			snprintf(why, cap, "CERT.ECASD.ECKA refused: %s", proto_strerror(rc));
 			return rc;
 		}
@@ -709,17 +739,17 @@ static int ecasd_key(struct ord *o, const struct smsr_eis *e, char *why, size_t 
 static void start_es8(struct ord *o)
 {
 	void *tmp = talloc_new(NULL);
-	char iccid[21], imsi[16];
+	struct proto_ec_pub *pk = NULL;
 	uint8_t *pkg = NULL;
 	size_t pkg_len = 0;
-	uint64_t mem;
-	int rc;
+	int rc =
+		o->d.ecasd[1] ? proto_ec_pub_new(tmp, o->d.ecasd[0], o->d.ecasd + 1, PROTO_EC_POINT_LEN, &pk) : -ENOKEY;
 
-	rc = o->dl->prof.prepare(o->dl->prof.data, tmp, o->id, o->d.mno, o->d.type, o->d.iccid, iccid, imsi, &pkg,
-				 &pkg_len, &mem);
 	if (rc == 0)
-		rc = smdp_es8_new(o, &o->dl->cfg.es8, o->dl->sk_dp, o->dl->cert_dp, o->dl->cert_len, o->pk_ecasd,
-				  o->d.aid, o->d.aid_len, pkg, pkg_len, &o->es8);
+		rc = o->dl->prof.package(o->dl->prof.data, tmp, o->id, o->d.mno, o->d.type, &pkg, &pkg_len);
+	if (rc == 0)
+		rc = smdp_es8_new(o, &o->dl->cfg.es8, o->dl->sk_dp, o->dl->cert_dp, o->dl->cert_len, pk, o->d.aid,
+				  o->d.aid_len, pkg, pkg_len, &o->es8);
 	if (pkg)
 		memset(pkg, 0, pkg_len);
 	talloc_free(tmp);
@@ -770,7 +800,8 @@ static void step(struct ord *o)
 	case ST_QUEUED:
 		if (!take_slot(o))
 			return;
-		set_state(o, o->d.func == SMSR_ES2_DOWNLOAD_PROFILE ? ST_GET_EIS : ST_RELAY);
+		/* relays too: the EIS says whether the profile belongs to the requesting MNO */
+		set_state(o, ST_GET_EIS);
 		step(o);
 		return;
 	case ST_GET_EIS:
@@ -841,6 +872,21 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 			fail(o, ok ? SMSR_SC_EID_UNKNOWN : sc, r->message[0] ? r->message : "ES3 GetEIS failed");
 			return;
 		}
+		if (o->d.func != SMSR_ES2_DOWNLOAD_PROFILE) {
+			/* an MNO acts only on its own profiles: the SM-SR checks the SM-DP, the SM-DP checks the MNO */
+			const struct smsr_profile *pr = smsr_eis_profile_by_iccid(r->eis, o->d.iccid);
+			if (!pr) {
+				finish(o, SMSR_EXEC_FAILED, SMSR_SC_ICCID_UNKNOWN,
+				       "no profile of this SM-DP with that ICCID");
+				return;
+			}
+			if (!pr->mno_id || strcmp(pr->mno_id, o->d.mno)) {
+				finish(o, SMSR_EXEC_FAILED, SMSR_SC_PROFILE_NOT_ALLOWED, "profile of another MNO");
+				return;
+			}
+			set_state(o, ST_RELAY);
+			break;
+		}
 		if (ecasd_key(o, r->eis, why, sizeof(why)) < 0) {
 			LOG_EIS(o->d.eid, DPROTO, LOGL_NOTICE, "order %" PRIu64 ": %s", o->id, why);
 			fail(o, SMSR_SC_EIS_SIGNATURE, why);
@@ -851,8 +897,7 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 	case ST_CREATE_ISDP:
 		if (!ok) {
 			/* refused: no ISD-P was made */
-			o->d.state = ST_GET_EIS;
-			fail(o, sc, r->message[0] ? r->message : "ES3 CreateISDP failed");
+			fail_isdp(o, sc, r->message[0] ? r->message : "ES3 CreateISDP failed", false);
 			return;
 		}
 		memcpy(o->d.aid, r->isdp_aid, r->isdp_aid_len);
@@ -923,15 +968,14 @@ static void on_result(struct ord *o, const struct smsr_es_result_in *r)
 				"its ICCID %s stays reserved",
 				o->id, proto_hexstr(o->d.aid, o->d.aid_len), r->subject, r->reason, o->d.iccid);
 		}
-		if (o->d.attempt + 1u < o->dl->cfg.max_attempts && o->d.sc == SMSR_SC_PROVIDER_ERROR &&
-		    !strcmp(o->d.msg, "restarted during the download")) {
+		if (o->d.retry && o->d.attempt + 1u < o->dl->cfg.max_attempts) {
 			/* a restart cut the session: try again from CreateISDP with fresh identifiers */
+			o->d.retry = false;
 			o->d.attempt++;
 			o->d.aid_len = 0;
 			o->d.status = 0;
 			o->d.sc = 0;
 			o->d.msg[0] = '\0';
-			o->es8 = NULL;
 			set_state(o, ST_GET_EIS);
 			break;
 		}
@@ -1044,8 +1088,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		step(o);
 		return;
 	}
-	if (o->es3_tries == 0 || (o->es3_tries < 3 && !is_async(o->d.es3func))) {
-		/* not sent yet (backpressure) or a sync answer lost */
+	if (o->es3_tries == 0) {
+		/* not sent yet (backpressure) */
 		if (es3_resend(o) == -EAGAIN)
 			arm(o, 200);
 		else
@@ -1127,16 +1171,9 @@ int smdp_dl_accept(struct smdp_dl *dl, const struct smsr_es_req *req, const char
 	if (rc < 0)
 		return rc;
 	if (req->func == SMSR_ES2_DOWNLOAD_PROFILE) {
-		void *tmp = talloc_new(NULL);
-		uint8_t *pkg = NULL;
-		size_t pkg_len = 0;
 		d.enable = req->enable_profile;
 		snprintf(d.type, sizeof(d.type), "%s", req->profile_type ? req->profile_type : "");
-		rc = dl->prof.prepare(dl->prof.data, tmp, id, mno, d.type, req->iccid, d.iccid, d.imsi, &pkg, &pkg_len,
-				      &d.memory);
-		if (pkg)
-			memset(pkg, 0, pkg_len);
-		talloc_free(tmp);
+		rc = dl->prof.reserve(dl->prof.data, id, mno, d.type, req->iccid, d.iccid, d.imsi, &d.memory);
 		switch (rc) {
 		case 0:
 			break;
@@ -1217,26 +1254,27 @@ int smdp_dl_recover(struct smdp_dl *dl)
 			switch (o->d.state) {
 			case ST_QUEUED:
 			case ST_CALLBACK:
-				break;
+				step(o); /* QUEUED waits for a slot there; CALLBACK needs none */
+				continue;
 			case ST_ES8:
-				/* the SCP03 session died with the process */
-				if (!take_slot(o))
-					continue;
+				/* the SCP03 session died with the process: delete the ISD-P, then start again */
 				o->d.status = SMSR_EXEC_FAILED;
 				o->d.sc = SMSR_SC_PROVIDER_ERROR;
+				o->d.retry = true;
 				snprintf(o->d.msg, sizeof(o->d.msg), "restarted during the download");
+				o->d.es3msg[0] = '\0';
+				unhash_msg(o);
 				set_state(o, ST_CLEANUP);
 				break;
 			default:
-				if (!take_slot(o))
-					continue;
 				/* an ES3 request was in flight: sent again with its FunctionCallIdentifier (the SM-SR
-				 * answers a retry with the same operation), its callback matched by the journalled id
-				 */
+				 * answers a retry with the same operation), its callback matched by the journalled id;
+				 * also when the order has to wait for a slot first */
 				o->resend_same = o->d.es3msg[0] != '\0';
 				break;
 			}
-			step(o);
+			if (take_slot(o))
+				step(o);
 		}
 	}
 	return n;

@@ -5,7 +5,7 @@
  *  A DownloadProfile order is accepted (checked, its ICCID reserved in the pool, journalled) before the MNO gets
  *  its 202; from then on it survives any restart. States (journalled; each ES3 step has its own timeout):
  *
- *    GET_EIS -> CREATE_ISDP -> ES8 (KEYEST1, KEYEST2, SCP03T_IU, LOAD: ES3.SendData each) -> COMPLETED
+ *    GET_EIS -> CREATE_ISDP -> ES8 (KEYEST1, KEYEST2, LOAD: ES3.SendData each) -> COMPLETED
  *      -> [ENABLE] -> CALLBACK -> DONE
  *    any failure after CREATE_ISDP -> CLEANUP (ES3.DeleteISDP: no orphan ISD-P) -> CALLBACK (FAILED) -> DONE
  *
@@ -40,13 +40,15 @@ struct smdp_dl_mno {
 
 /*! Where profiles come from (the profile store and ICCID pools; smdpd wires smdp/db + smdp/saip). */
 struct smdp_dl_profiles {
-	/*! Reserve a pool record for order (iccid "" = the next free one of the type) and write the personalised
-	 *  package: 0, -ENOENT (no such profile type for this MNO / ICCID not in the pool), -EBUSY (ICCID taken),
-	 *  -ENOSPC (pool empty). *iccid_out gets the ICCID, *imsi_out the IMSI; *pkg is a talloc child of ctx.
-	 *  Idempotent per order id. */
-	int (*prepare)(void *data, void *ctx, uint64_t order, const char *mno, const char *type, const char *iccid,
-		       char iccid_out[21], char imsi_out[16], uint8_t **pkg, size_t *pkg_len,
-		       uint64_t *required_memory);
+	/*! Reserve a pool record for order (iccid "" = the next free one of the type) of MNO mno's profile type:
+	 *  0 and the ICCID, IMSI and RequiredMemory; -ENOENT (no such profile type for this MNO / ICCID not in the
+	 *  pool), -EBUSY (ICCID taken), -ENOSPC (pool empty). Idempotent per order id. Nothing is deciphered here. */
+	int (*reserve)(void *data, uint64_t order, const char *mno, const char *type, const char *iccid,
+		       char iccid_out[21], char imsi_out[16], uint64_t *required_memory);
+	/*! The package of order's reserved record, personalised (Ki and OPc in it): a talloc child of ctx that the
+	 *  caller wipes. */
+	int (*package)(void *data, void *ctx, uint64_t order, const char *mno, const char *type, uint8_t **pkg,
+		       size_t *pkg_len);
 	/*! The order's record is on a card (USED) or free again (released). */
 	void (*commit)(void *data, uint64_t order, bool used);
 	void *data;

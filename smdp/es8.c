@@ -13,6 +13,7 @@
 #include "proto/errors.h"
 #include "proto/gp_apdu.h"
 #include "proto/saip_rsp.h"
+#include "proto/ts102226_rcmd.h"
 
 #define MAX_ITEMS 32 /* response items read from one script */
 
@@ -46,7 +47,7 @@ struct smdp_es8 {
 	bool ea_in_flight; /* the SendData in flight starts with the EXTERNAL AUTHENTICATE */
 };
 
-static const char *const step_names[] = {"KEYEST1", "KEYEST2", "SCP03T_IU", "LOAD", "DONE", "FAILED"};
+static const char *const step_names[] = {"KEYEST1", "KEYEST2", "LOAD", "DONE", "FAILED"};
 static const char *const error_names[] = {"none", "CERT_REFUSED", "RECEIPT", "SCP03T", "PROFILE", "MALFORMED"};
 
 const char *smdp_es8_step_name(enum smdp_es8_step s)
@@ -141,38 +142,17 @@ size_t smdp_es8_loaded(const struct smdp_es8 *s)
 	return s->acked;
 }
 
-/* one '22' TLV around the bytes a writer puts into b */
+/* one '22' item (TS 102 226) around what a writer puts into b */
 static size_t s_open(struct proto_buf *b)
 {
-	/* 22 82 LL LL: room for any length up to 64 KiB, shrunk in s_close() */
-	proto_buf_put_u8(b, 0x22);
-	proto_buf_put_u8(b, 0x82);
-	proto_buf_put_u8(b, 0);
-	proto_buf_put_u8(b, 0);
-	return b->len;
+	return proto_tlv_open(b, PROTO_RCMD_TAG_CAPDU);
 }
 
 static int s_close(struct proto_buf *b, size_t mark)
 {
-	size_t len = b->len - mark, hdr;
-	uint8_t *v;
-
-	if (proto_buf_status(b) < 0)
-		return proto_buf_status(b);
-	v = b->data + mark;
-	/* rewrite the length in its shortest form and move the value */
-	hdr = len < 0x80 ? 1 : len < 0x100 ? 2 : 3;
-	if (hdr == 1)
-		v[-3] = (uint8_t)len;
-	else if (hdr == 2)
-		v[-3] = 0x81, v[-2] = (uint8_t)len;
-	else
-		v[-3] = 0x82, v[-2] = (uint8_t)(len >> 8), v[-1] = (uint8_t)len;
-	if (hdr < 3) {
-		memmove(v - 3 + hdr, v, len);
-		b->len -= 3 - hdr;
-	}
-	return 0;
+	if (proto_buf_status(b) == 0)
+		proto_tlv_close(b, mark);
+	return proto_buf_status(b);
 }
 
 int smdp_es8_next(struct smdp_es8 *s, struct proto_buf *b, bool *more_to_do)
@@ -212,14 +192,6 @@ int smdp_es8_next(struct smdp_es8 *s, struct proto_buf *b, bool *more_to_do)
 				rc = s_close(b, mark);
 		}
 		break;
-	case SMDP_ES8_SCP03T_IU:
-		if (RAND_bytes(s->host_challenge, sizeof(s->host_challenge)) != 1)
-			return -PROTO_E_CRYPTO;
-		mark = s_open(b);
-		rc = ota_scp03t_iu_encode(b, s->cfg.kvn, 0x00, s->host_challenge);
-		if (rc == 0)
-			rc = s_close(b, mark);
-		break;
 	case SMDP_ES8_LOAD:
 		s->in_flight = 0;
 		s->in_flight_bytes = 0;
@@ -255,41 +227,34 @@ int smdp_es8_next(struct smdp_es8 *s, struct proto_buf *b, bool *more_to_do)
 	return rc;
 }
 
-/* the R-APDU TLVs ('23' values) of a response script 'AB { 80 01 n, 23 ..., [90 01 x] }' */
-static int s_items(const uint8_t *rsp, size_t len, struct proto_tlv *items, unsigned *n, unsigned *executed,
-		   bool *bad_format)
+/* one answered item of a response script: the whole '23' value (for SCP03t TLVs) and its last two bytes read as
+ * the SW (for C-APDUs) */
+struct item {
+	const uint8_t *val;
+	size_t len;
+	uint16_t sw;
+};
+
+/* the items of a response script (proto_rcmd_rsp_decode: AB/AF, 80, 23, 81, 90) */
+static int s_items(const uint8_t *rsp, size_t len, struct item *items, unsigned *n, bool *bad_format)
 {
-	struct proto_tlv top, t;
-	struct proto_tlv_iter it;
-	int rc;
+	struct proto_rcmd_rsp r;
+	struct proto_rcmd_iter it;
+	struct proto_rapdu ra;
+	int rc = proto_rcmd_rsp_decode(rsp, len, &r);
 
 	*n = 0;
-	*executed = 0;
-	*bad_format = false;
-	proto_tlv_iter_init(&it, rsp, len);
-	rc = proto_tlv_iter_next(&it, &top);
-	if (rc <= 0 || (top.tag != 0xAB && top.tag != 0xAF) || top.indefinite)
-		return -PROTO_E_MALFORMED;
-	if (proto_tlv_iter_next(&it, &t) != 0)
-		return -PROTO_E_TRAILING;
-	proto_tlv_iter_init(&it, top.val, top.len);
-	while ((rc = proto_tlv_iter_next(&it, &t)) > 0) {
-		if (t.tag == 0x80 && t.len == 1)
-			*executed = t.val[0];
-		else if (t.tag == 0x90)
-			*bad_format = true;
-		else if (t.tag == 0x23 && *n < MAX_ITEMS)
-			items[(*n)++] = t;
-		else
+	*bad_format = r.bad_format;
+	if (rc < 0)
+		return rc;
+	proto_rcmd_rsp_iter_init(&it, &r);
+	while ((rc = proto_rcmd_rsp_next(&it, &ra)) > 0) {
+		if (*n == MAX_ITEMS)
 			return -PROTO_E_MALFORMED;
+		items[*n] = (struct item){ra.data, ra.len + 2, ra.sw};
+		(*n)++;
 	}
 	return rc;
-}
-
-/* an R-APDU's SW (last two bytes), 0 when too short */
-static uint16_t s_sw(const struct proto_tlv *t)
-{
-	return t->len >= 2 ? (uint16_t)(t->val[t->len - 2] << 8 | t->val[t->len - 1]) : 0;
 }
 
 static int s_fail(struct smdp_es8 *s, enum smdp_es8_error e, char *why, size_t cap, const char *fmt, ...)
@@ -315,14 +280,14 @@ static int s_fail(struct smdp_es8 *s, enum smdp_es8_error e, char *why, size_t c
 
 int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *why, size_t cap)
 {
-	struct proto_tlv items[MAX_ITEMS];
-	unsigned n, executed, i = 0;
+	struct item items[MAX_ITEMS];
+	unsigned n, i = 0;
 	bool bad;
 	int rc;
 
 	if (s->step >= SMDP_ES8_DONE)
 		return -EINVAL;
-	rc = rsp ? s_items(rsp, len, items, &n, &executed, &bad) : -PROTO_E_MALFORMED;
+	rc = rsp ? s_items(rsp, len, items, &n, &bad) : -PROTO_E_MALFORMED;
 	if (rc < 0)
 		return s_fail(s, SMDP_ES8_E_MALFORMED, why, cap, "%s: response script unreadable (%s)",
 			      smdp_es8_step_name(s->step), proto_strerror(rc));
@@ -333,10 +298,10 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 	case SMDP_ES8_KEYEST1: {
 		const uint8_t *rc_p;
 		size_t rc_len;
-		if (n != 2 || s_sw(&items[0]) != 0x9000 || s_sw(&items[1]) != 0x9000)
+		if (n != 2 || items[0].sw != 0x9000 || items[1].sw != 0x9000)
 			return s_fail(s, SMDP_ES8_E_CERT_REFUSED, why, cap, "KEYEST1: %s refused, SW %04X",
 				      n < 2 ? "INSTALL [for personalization]" : "CERT.DP.ECDSA",
-				      n ? s_sw(&items[n - 1]) : 0);
+				      n ? items[n - 1].sw : 0);
 		if (ota_ecka_challenge_decode(items[1].val, items[1].len - 2, &rc_p, &rc_len) < 0 ||
 		    rc_len != sizeof(s->rc))
 			return s_fail(s, SMDP_ES8_E_MALFORMED, why, cap, "KEYEST1: no random challenge");
@@ -345,9 +310,9 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 		return 0;
 	}
 	case SMDP_ES8_KEYEST2:
-		if (n < 1 || s_sw(&items[0]) != 0x9000)
+		if (n < 1 || items[0].sw != 0x9000)
 			return s_fail(s, SMDP_ES8_E_RECEIPT, why, cap, "KEYEST2: key parameters refused, SW %04X",
-				      n ? s_sw(&items[0]) : 0);
+				      n ? items[0].sw : 0);
 		rc = ota_ecka_dp_finish(s, s->esk, s->pk_ecasd, s->crt_tlv, s->crt_len, items[0].val, items[0].len - 2,
 					&s->keys);
 		talloc_free(s->esk);
@@ -355,27 +320,27 @@ int smdp_es8_response(struct smdp_es8 *s, const uint8_t *rsp, size_t len, char *
 		if (rc < 0)
 			return s_fail(s, SMDP_ES8_E_RECEIPT, why, cap, "KEYEST2: receipt not verified (%s)",
 				      proto_strerror(rc));
-		s->step = SMDP_ES8_SCP03T_IU;
-		i = 1; /* the INITIALIZE UPDATE answer follows in the same script */
-		       /* fall through */
-	case SMDP_ES8_SCP03T_IU: {
-		struct ota_scp03_iu_rsp r;
-		struct ota_key *enc = s->keys.key[0], *mac = s->keys.nkeys > 1 ? s->keys.key[1] : s->keys.key[0];
-		if (n != i + 1)
-			return s_fail(s, SMDP_ES8_E_SCP03T, why, cap, "SCP03T_IU: no response");
-		rc = ota_scp03t_iu_rsp_decode(&r, items[i].val, items[i].len);
-		if (rc == 0 && r.kvn != s->cfg.kvn)
-			rc = -PROTO_E_MALFORMED;
-		if (rc == 0)
-			rc = ota_scp03_new(s, enc, mac, s->host_challenge, r.card_challenge, &s->scp);
-		if (rc == 0)
-			rc = ota_scp03_check_card_cryptogram(s->scp, r.card_cryptogram);
-		if (rc < 0)
-			return s_fail(s, SMDP_ES8_E_SCP03T, why, cap, "SCP03T_IU: %s",
-				      rc == -EREMOTEIO ? "error TLV from the ISD-P" : proto_strerror(rc));
-		s->step = SMDP_ES8_LOAD;
-		return 0;
-	}
+		/* the INITIALIZE UPDATE answer follows in the same script */
+		{
+			struct ota_scp03_iu_rsp r;
+			struct ota_key *enc = s->keys.key[0],
+				       *mac = s->keys.nkeys > 1 ? s->keys.key[1] : s->keys.key[0];
+			if (n != 2)
+				return s_fail(s, SMDP_ES8_E_SCP03T, why, cap,
+					      "KEYEST2: no answer to the SCP03t INITIALIZE UPDATE");
+			rc = ota_scp03t_iu_rsp_decode(&r, items[1].val, items[1].len);
+			if (rc == 0 && r.kvn != s->cfg.kvn)
+				rc = -PROTO_E_MALFORMED;
+			if (rc == 0)
+				rc = ota_scp03_new(s, enc, mac, s->host_challenge, r.card_challenge, &s->scp);
+			if (rc == 0)
+				rc = ota_scp03_check_card_cryptogram(s->scp, r.card_cryptogram);
+			if (rc < 0)
+				return s_fail(s, SMDP_ES8_E_SCP03T, why, cap, "KEYEST2: SCP03t INITIALIZE UPDATE: %s",
+					      rc == -EREMOTEIO ? "error TLV from the ISD-P" : proto_strerror(rc));
+			s->step = SMDP_ES8_LOAD;
+			return 0;
+		}
 	case SMDP_ES8_LOAD: {
 		uint8_t out[1024];
 		struct proto_buf ob;

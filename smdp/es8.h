@@ -6,9 +6,10 @@
  *  Steps (enum smdp_es8_step), each one ES3.SendData:
  *  - KEYEST1: 22{INSTALL [for personalization] of the ISD-P} 22{STORE DATA 3A01 CERT.DP.ECDSA}; the ECASD answers
  *    '85 10 <random challenge>'.
- *  - KEYEST2: 22{STORE DATA 3A02 A6-CRT 7F49 ePK.DP.ECKA 5F37 signature}; the answer '[85 DR] 86 10 receipt' is
- *    verified with the keys derived from ECDH(eSK.DP.ECKA, PK.ECASD.ECKA): only then the SCP03 keyset exists.
- *  - SCP03T_IU: 22{84 0A KVN 00 host challenge}; the card cryptogram of the answer is checked.
+ *  - KEYEST2: 22{STORE DATA 3A02 A6-CRT 7F49 ePK.DP.ECKA 5F37 signature} 22{84 0A KVN 00 host challenge}: the
+ *    answer '[85 DR] 86 10 receipt' is verified with the keys derived from ECDH(eSK.DP.ECKA, PK.ECASD.ECKA) (only
+ *    then the SCP03 keyset exists), then the card cryptogram of the SCP03t INITIALIZE UPDATE answer that the card
+ *    ran on that keyset in the same script.
  *  - LOAD: 22{85 EXTERNAL AUTHENTICATE} (first time) and 22{86 segment}... of the profile package, as many as fit in
  *    max_data bytes; every response TLV is checked (R-MAC), the last carries the EUICCResponse.
  *  - DONE (EUICCResponse ok) or FAILED (why says what; the ISD-P must then be deleted: sgp02.md §6.7 error
@@ -28,7 +29,6 @@ struct ota_eckey;
 enum smdp_es8_step {
 	SMDP_ES8_KEYEST1,
 	SMDP_ES8_KEYEST2,
-	SMDP_ES8_SCP03T_IU,
 	SMDP_ES8_LOAD,
 	SMDP_ES8_DONE,
 	SMDP_ES8_FAILED,

@@ -102,6 +102,24 @@ static int profile_import(struct smdp_db *db, int argc, char **argv)
 		fprintf(stderr, "smdp-ctl: %s is not a profile package: %s\n", file, why);
 		return EXIT_REFUSED;
 	}
+	{
+		/* every order personalises the template: refuse one that lacks a placeholder now, not at download */
+		static const uint8_t zero[16];
+		uint8_t *copy = talloc_memdup(db, pkg, len);
+		rc = copy ? smdp_saip_personalise(copy, len,
+						  &(struct smdp_saip_perso){.iccid = "8900000000000000000",
+									    .imsi = "001010000000000",
+									    .ki = zero,
+									    .opc = zero})
+			  : -ENOMEM;
+		talloc_free(copy);
+		if (rc < 0) {
+			fprintf(stderr,
+				"smdp-ctl: %s cannot be personalised (ICCID, EF-IMSI, Ki/OPc placeholders): %s\n", file,
+				proto_strerror(rc));
+			return EXIT_REFUSED;
+		}
+	}
 	mem = smdp_saip_required_memory(len);
 	rc = smdp_db_profile_put(db, mno, type, pkg, len, mem, flag(argc, argv, "--replace"));
 	if (rc == -EEXIST) {

@@ -119,28 +119,45 @@ out:
 
 /* ---- profiles for the orders: template + pool record, personalised ---- */
 
-static int prepare(void *data, void *ctx, uint64_t order, const char *mno, const char *type, const char *iccid,
-		   char iccid_out[21], char imsi_out[16], uint8_t **pkg, size_t *pkg_len, uint64_t *required_memory)
+static int reserve(void *data, uint64_t order, const char *mno, const char *type, const char *iccid, char iccid_out[21],
+		   char imsi_out[16], uint64_t *required_memory)
 {
 	struct smdpd *d = data;
+	void *tmp = talloc_new(NULL);
 	struct smdp_pool_rec r;
+	uint8_t *pkg;
+	size_t len;
+	int rc = smdp_db_profile_get(d->db, tmp, mno, type, &pkg, &len, required_memory);
+
+	talloc_free(tmp);
+	if (rc == 0)
+		rc = smdp_db_pool_take(d->db, type, iccid, order, &r);
+	if (rc == 0) {
+		snprintf(iccid_out, 21, "%s", r.iccid);
+		snprintf(imsi_out, 16, "%s", r.imsi);
+	}
+	return rc;
+}
+
+static int package(void *data, void *ctx, uint64_t order, const char *mno, const char *type, uint8_t **pkg,
+		   size_t *pkg_len)
+{
+	struct smdpd *d = data;
+	struct smdp_pool_rec r = {0};
 	uint8_t ki[32], opc[32], aad[32];
 	size_t kl = 0, ol = 0, al;
+	uint64_t mem;
 	int rc;
 
-	rc = smdp_db_profile_get(d->db, ctx, mno, type, pkg, pkg_len, required_memory);
+	rc = smdp_db_profile_get(d->db, ctx, mno, type, pkg, pkg_len, &mem);
 	if (rc < 0)
 		return rc;
-	rc = smdp_db_pool_take(d->db, type, iccid, order, &r);
-	if (rc < 0) {
-		TALLOC_FREE(*pkg);
-		return rc;
-	}
-	snprintf(iccid_out, 21, "%s", r.iccid);
-	snprintf(imsi_out, 16, "%s", r.imsi);
+	/* the order's reservation (idempotent) */
+	rc = smdp_db_pool_take(d->db, type, "", order, &r);
 	/* Ki and OPc leave the keystore only into the package, which leaves only under SCP03t */
 	al = smdpd_pool_aad(aad, sizeof(aad), 'K', r.iccid);
-	rc = ota_wrap_unseal(d->master, r.ki, r.ki_len, aad, al, ki, sizeof(ki), &kl);
+	if (rc == 0)
+		rc = ota_wrap_unseal(d->master, r.ki, r.ki_len, aad, al, ki, sizeof(ki), &kl);
 	al = smdpd_pool_aad(aad, sizeof(aad), 'O', r.iccid);
 	if (rc == 0)
 		rc = ota_wrap_unseal(d->master, r.opc, r.opc_len, aad, al, opc, sizeof(opc), &ol);
@@ -153,14 +170,12 @@ static int prepare(void *data, void *ctx, uint64_t order, const char *mno, const
 	OPENSSL_cleanse(ki, sizeof(ki));
 	OPENSSL_cleanse(opc, sizeof(opc));
 	if (rc < 0) {
-		LOGP(DPROTO, LOGL_ERROR, "order %llu: profile %s/%s cannot be personalised with ICCID %s: %s",
-		     (unsigned long long)order, mno, type, r.iccid, proto_strerror(rc));
+		LOGP(DPROTO, LOGL_ERROR, "order %llu: profile %s/%s cannot be personalised: %s",
+		     (unsigned long long)order, mno, type, proto_strerror(rc));
 		memset(*pkg, 0, *pkg_len);
 		TALLOC_FREE(*pkg);
-		smdp_db_pool_finish(d->db, order, false);
-		return rc == -ENOENT ? -EIO : rc;
 	}
-	return 0;
+	return rc;
 }
 
 static void commit(void *data, uint64_t order, bool used)
@@ -175,13 +190,19 @@ static void commit(void *data, uint64_t order, bool used)
 
 /* ---- ES3 over the link ---- */
 
+struct es3_ref {
+	struct smdpd *d;
+	uint64_t tag;
+};
+
 static void on_es3_done(void *data, int rc, const char *action, const uint8_t *body, size_t len)
 {
-	struct smdpd *d = talloc_get_type_abort(((void **)data)[0], struct smdpd);
-	uint64_t tag = *(uint64_t *)((void **)data)[1];
+	struct es3_ref *ref = data;
+	struct smdpd *d = ref->d;
+	uint64_t tag = ref->tag;
 	int code = rc < 0 ? rc : action ? (int)strtol(action, NULL, 10) : 0;
 
-	talloc_free(data);
+	talloc_free(ref);
 	if (tag & SMDP_ES2_TAG_BIT)
 		smdp_es2_es3_answer(d->es2, tag, code, body, len);
 	else
@@ -191,17 +212,13 @@ static void on_es3_done(void *data, int rc, const char *action, const uint8_t *b
 static int es3_send(void *data, uint64_t tag, const char *action, const uint8_t *body, size_t len)
 {
 	struct smdpd *d = data;
-	void **ref = talloc_array(d, void *, 2);
-	uint64_t *t = ref ? talloc(ref, uint64_t) : NULL;
+	struct es3_ref *ref = talloc_zero(d, struct es3_ref);
 	int rc;
 
-	if (!t) {
-		talloc_free(ref);
+	if (!ref)
 		return -ENOMEM;
-	}
-	*t = tag;
-	ref[0] = d;
-	ref[1] = t;
+	ref->d = d;
+	ref->tag = tag;
 	rc = smsr_zlink_request(d->es3, NULL, tag, action, body, len, on_es3_done, ref);
 	if (rc < 0)
 		talloc_free(ref);
@@ -356,8 +373,7 @@ int smdpd_start(void *ctx, const struct smdp_config *cfg, struct smdpd **out)
 	struct smdp_dl_cfg dc;
 	struct smsr_soap_entity self;
 	struct smdp_dl_mno *mnos;
-	char secret[64] = "", why[256];
-	FILE *f;
+	char why[256];
 	unsigned i;
 	int rc = -EINVAL;
 
@@ -393,20 +409,10 @@ int smdpd_start(void *ctx, const struct smdp_config *cfg, struct smdpd **out)
 		LOGP(DMAIN, LOGL_ERROR, "%s", why);
 		goto fail;
 	}
-	f = fopen(cfg->es3_secret_key_file, "r");
-	if (!f || !fgets(secret, sizeof(secret), f) || (secret[strcspn(secret, "\r\n")] = '\0', strlen(secret) != 40)) {
-		if (f)
-			fclose(f);
-		LOGP(DMAIN, LOGL_ERROR, "[es3] curve-secret-key-file %s: no 40-character Z85 key in it",
-		     cfg->es3_secret_key_file);
-		rc = -EINVAL;
-		goto fail;
-	}
-	fclose(f);
 	zc.endpoint = cfg->es3_endpoint;
 	zc.name = cfg->es3_name;
 	zc.public_key = cfg->es3_public_key;
-	zc.secret_key = secret;
+	zc.secret_key_file = cfg->es3_secret_key_file;
 	zc.server_key = cfg->es3_smsr_key;
 	zc.resend_ms = cfg->es3_resend_ms;
 	zc.timeout_ms = cfg->es3_timeout_ms;
@@ -414,7 +420,6 @@ int smdpd_start(void *ctx, const struct smdp_config *cfg, struct smdpd **out)
 	zc.hwm = (int)cfg->es3_hwm;
 	zc.max_body = cfg->max_body;
 	rc = smsr_zlink_new(d, d->base, &zc, on_es3_request, d, &d->es3);
-	OPENSSL_cleanse(secret, sizeof(secret));
 	if (rc < 0) {
 		LOGP(DMAIN, LOGL_ERROR, "[es3] endpoint %s: %s", cfg->es3_endpoint, proto_strerror(rc));
 		goto fail;
@@ -449,13 +454,14 @@ int smdpd_start(void *ctx, const struct smdp_config *cfg, struct smdpd **out)
 	}
 	dc.mnos = mnos;
 	dc.n_mnos = cfg->n_requesters;
-	rc = smdp_dl_new(d, d->base, d->db, &dc, &self, d->sk_dp, d->cert_dp, d->cert_dp_len, d->pk_eum,
-			 &(struct smdp_dl_profiles){.prepare = prepare, .commit = commit, .data = d},
-			 &(struct smdp_dl_es3){.send = es3_send,
-					       .to = "zmq:smsr",
-					       .reply_to = talloc_asprintf(d, "zmq:%s", cfg->es3_name),
-					       .data = d},
-			 &(struct smdp_dl_mno_out){.post = mno_post, .data = d}, &d->dl);
+	rc = smdp_dl_new(
+		d, d->base, d->db, &dc, &self, d->sk_dp, d->cert_dp, d->cert_dp_len, d->pk_eum,
+		&(struct smdp_dl_profiles){.reserve = reserve, .package = package, .commit = commit, .data = d},
+		&(struct smdp_dl_es3){.send = es3_send,
+				      .to = "zmq:smsr",
+				      .reply_to = talloc_asprintf(d, "zmq:%s", cfg->es3_name),
+				      .data = d},
+		&(struct smdp_dl_mno_out){.post = mno_post, .data = d}, &d->dl);
 	if (rc < 0)
 		goto fail;
 	rc = smdp_es2_new(d, &self, d->cfg.smsr_id, "zmq:smsr", cfg->max_body, d->dl, lookup, d, es2_es3_send, d,

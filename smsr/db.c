@@ -14,6 +14,11 @@
 
 static const char META_SCHEMA[] = "schema";
 
+int smsr_db_errno(int mdb_rc)
+{
+	return sdb_err(mdb_rc);
+}
+
 int sdb_err(int rc)
 {
 	switch (rc) {

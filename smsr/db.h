@@ -81,6 +81,10 @@ struct smsr_db_cfg {
 				 *   the operating system or the machine */
 };
 
+/*! An LMDB return code as 0 or a negative errno (-ENOENT, -EEXIST, -ENOSPC for a full map, -EIO): the one
+ *  mapping of LMDB errors, also used by the SM-DP's store. */
+int smsr_db_errno(int mdb_rc);
+
 /*! Open (creating if needed) the store in directory dir (which must exist) under talloc ctx: sets up the
  *  environment, clears reader slots left by dead processes (mdb_reader_check), creates the databases and runs
  *  the numbered upgrade steps from the stored schema version to SMSR_DB_SCHEMA_VERSION in one transaction.

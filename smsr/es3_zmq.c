@@ -51,23 +51,12 @@ int smsr_es3_zmq_new(void *ctx, struct smsrd *d, struct smsr_es3_zmq **out)
 	struct smsr_zlink_peer_cfg *peers;
 	struct smsr_zlink_cfg lc = {0};
 	struct smsr_es3_zmq *z;
-	char secret[64] = "";
 	unsigned i, n = 0;
-	FILE *f;
 	int rc;
 
 	*out = NULL;
 	if (!c->es3_listen[0])
 		return 0;
-	f = fopen(c->es3_secret_key_file, "r");
-	if (!f || !fgets(secret, sizeof(secret), f) || (secret[strcspn(secret, "\r\n")] = '\0', strlen(secret) != 40)) {
-		if (f)
-			fclose(f);
-		LOGP(DMAIN, LOGL_ERROR, "[es3] curve-secret-key-file %s: no 40-character Z85 key in it",
-		     c->es3_secret_key_file);
-		return -EINVAL;
-	}
-	fclose(f);
 	z = talloc_zero(ctx, struct smsr_es3_zmq);
 	peers = z ? talloc_zero_array(z, struct smsr_zlink_peer_cfg, c->n_requesters + 1) : NULL;
 	if (!peers) {
@@ -86,7 +75,7 @@ int smsr_es3_zmq_new(void *ctx, struct smsrd *d, struct smsr_es3_zmq **out)
 	lc.endpoint = c->es3_listen;
 	lc.server = true;
 	lc.public_key = c->es3_public_key;
-	lc.secret_key = secret;
+	lc.secret_key_file = c->es3_secret_key_file;
 	lc.peers = peers;
 	lc.n_peers = n;
 	lc.resend_ms = c->es3_resend_ms;
@@ -95,7 +84,6 @@ int smsr_es3_zmq_new(void *ctx, struct smsrd *d, struct smsr_es3_zmq **out)
 	lc.hwm = (int)c->es3_hwm;
 	lc.max_body = c->max_body;
 	rc = smsr_zlink_new(z, d->base, &lc, on_request, z, &z->link);
-	memset(secret, 0, sizeof(secret));
 	if (rc < 0) {
 		LOGP(DMAIN, LOGL_ERROR, "[es3] zmq-listen %s: %s", c->es3_listen, proto_strerror(rc));
 		talloc_free(z);

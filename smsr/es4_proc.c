@@ -1014,6 +1014,13 @@ int smsr_proc_accept(struct smsr_proc *p, const struct smsr_es_req *req, const s
 			rc = -EPERM;
 			goto out;
 		}
+		if (req->data_len + 4 > SMSR_OTA_MAX_SCRIPT) {
+			/* refused now rather than journalled and failed at send time */
+			smsr_es_result_fail(res, SMSR_SC_INVALID, "Data",
+					    "longer than one SCP80 command packet carries");
+			rc = -EPERM;
+			goto out;
+		}
 		if (count_items(req->data, req->data_len) < 0) {
 			smsr_es_result_fail(res, SMSR_SC_INVALID, "Data", "not a sequence of TS 102 226 '22' TLVs");
 			rc = -EPERM;

@@ -20,6 +20,7 @@
 #define NBUCKETS 4096
 #define MAX_ATTEMPTS 16
 #define MAX_SEGS 32
+_Static_assert(SMSR_OTA_MAX_SCRIPT + 64 <= MAX_SEGS * 134 - 3, "a maximal script fits one concatenated SMS train");
 
 enum exch_state {
 	EX_QUEUED,

@@ -28,6 +28,10 @@ struct ota_wrap_master;
 struct ota_por;
 struct smsr_ota;
 
+/*! Largest script one exchange carries: one SCP80 command packet in at most 32 concatenated SMS (134 bytes each,
+ *  less the packet header, the CC and the cipher padding). */
+#define SMSR_OTA_MAX_SCRIPT 4096
+
 struct smsr_ota_cfg {
 	uint8_t spi[2];
 	uint8_t kic, kid;		/*!< high nibble = keyset version (KVN), low nibble = algorithm */

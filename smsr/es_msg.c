@@ -409,6 +409,33 @@ static int s_dec_smsr_id(struct smsr_soap_cur *c, struct smsr_es_req *r, const c
 	return n && (r->smsr_id = smsr_soap_get_oid(c, n)) ? 0 : -EBADMSG;
 }
 
+/* ProfileType? (ES3 ProfileDownloadCompleted, ES2 DownloadProfile) */
+static int s_dec_profile_type(struct smsr_soap_cur *c, struct smsr_es_req *r)
+{
+	const xmlNode *n = smsr_soap_cur_opt(c, "ProfileType");
+
+	if (!n)
+		return c->err->set ? -EBADMSG : 0;
+	if (!(r->profile_type = smsr_soap_text(c, n, false)))
+		return -EBADMSG;
+	if (strlen(r->profile_type) > PROFILE_TYPE_MAX)
+		return smsr_soap_field_fail(c->err, n, NULL, false, "ProfileType longer than %d", PROFILE_TYPE_MAX);
+	return 0;
+}
+
+/* pol2? (ES3 ProfileDownloadCompleted, ES2 UpdatePolicyRules) */
+static int s_dec_pol2_opt(struct smsr_soap_cur *c, struct smsr_es_req *r)
+{
+	const xmlNode *n = smsr_soap_cur_opt(c, "pol2");
+
+	if (!n)
+		return c->err->set ? -EBADMSG : 0;
+	if (smsr_eis_xml_pol2_decode(r, n, &r->pol2, &r->n_pol2, c->err))
+		return -EBADMSG;
+	r->has_pol2 = true;
+	return 0;
+}
+
 static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const struct smsr_es_decode_opts *o)
 {
 	const xmlNode *n;
@@ -437,10 +464,12 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 			return -EBADMSG;
 		break;
 	case SMSR_ES4_GET_EIS:
+	case SMSR_ES3_GET_EIS:
 		if (s_dec_eid(c, r))
 			return -EBADMSG;
 		break;
 	case SMSR_ES4_AUDIT_EIS:
+	case SMSR_ES3_AUDIT_EIS:
 		if (s_dec_eid(c, r))
 			return -EBADMSG;
 		rc = s_dec_iccids(c, r);
@@ -448,6 +477,7 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 			return rc;
 		break;
 	case SMSR_ES4_UPDATE_POLICY_RULES:
+	case SMSR_ES3_UPDATE_POLICY_RULES:
 		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
 			return -EBADMSG;
 		n = smsr_soap_cur_req(c, "pol2");
@@ -455,6 +485,7 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 			return -EBADMSG;
 		break;
 	case SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS:
+	case SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS:
 		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
 			return -EBADMSG;
 		n = smsr_soap_cur_req(c, "newSubscriptionAddress");
@@ -464,6 +495,9 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 	case SMSR_ES4_ENABLE_PROFILE:
 	case SMSR_ES4_DISABLE_PROFILE:
 	case SMSR_ES4_DELETE_PROFILE:
+	case SMSR_ES3_ENABLE_PROFILE:
+	case SMSR_ES3_DISABLE_PROFILE:
+	case SMSR_ES3_DELETE_ISDP:
 		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
 			return -EBADMSG;
 		break;
@@ -473,14 +507,6 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 			return -EBADMSG;
 		n = smsr_soap_cur_req(c, r->func == SMSR_ES4_SMSR_CHANGE ? "Target-Smsr-id" : "CurrentSMSRid");
 		if (!n || !(r->smsr_id = smsr_soap_get_oid(c, n)))
-			return -EBADMSG;
-		break;
-	case SMSR_ES3_GET_EIS:
-		if (s_dec_eid(c, r))
-			return -EBADMSG;
-		break;
-	case SMSR_ES3_AUDIT_EIS:
-		if (s_dec_eid(c, r) || s_dec_iccids(c, r))
 			return -EBADMSG;
 		break;
 	case SMSR_ES3_CREATE_ISDP:
@@ -516,44 +542,16 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 	case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
 		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
 			return -EBADMSG;
-		if ((n = smsr_soap_cur_opt(c, "ProfileType"))) {
-			if (!(r->profile_type = smsr_soap_text(c, n, false)))
-				return -EBADMSG;
-			if (strlen(r->profile_type) > PROFILE_TYPE_MAX)
-				return smsr_soap_field_fail(c->err, n, NULL, false, "ProfileType longer than %d",
-							    PROFILE_TYPE_MAX);
-		}
+		if (s_dec_profile_type(c, r))
+			return -EBADMSG;
 		if ((n = smsr_soap_cur_opt(c, "SubscriptionAddress"))) {
 			if (smsr_eis_xml_subaddr_decode(r, n, r->imsi, r->msisdn, c->err))
 				return -EBADMSG;
 			r->has_subscription_address = true;
 		}
-		if ((n = smsr_soap_cur_opt(c, "pol2"))) {
-			if (smsr_eis_xml_pol2_decode(r, n, &r->pol2, &r->n_pol2, c->err))
-				return -EBADMSG;
-			r->has_pol2 = true;
-		}
+		if (s_dec_pol2_opt(c, r))
+			return -EBADMSG;
 		if (c->err->set)
-			return -EBADMSG;
-		break;
-	case SMSR_ES3_UPDATE_POLICY_RULES:
-		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
-			return -EBADMSG;
-		n = smsr_soap_cur_req(c, "pol2");
-		if (!n || smsr_eis_xml_pol2_decode(r, n, &r->pol2, &r->n_pol2, c->err))
-			return -EBADMSG;
-		break;
-	case SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS:
-		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
-			return -EBADMSG;
-		n = smsr_soap_cur_req(c, "newSubscriptionAddress");
-		if (!n || smsr_eis_xml_subaddr_decode(r, n, r->imsi, r->msisdn, c->err))
-			return -EBADMSG;
-		break;
-	case SMSR_ES3_ENABLE_PROFILE:
-	case SMSR_ES3_DISABLE_PROFILE:
-	case SMSR_ES3_DELETE_ISDP:
-		if (s_dec_eid(c, r) || s_dec_iccid(c, r))
 			return -EBADMSG;
 		break;
 	/* ES2: the SM-SR id sits at a different place in each request (euicc.request.ES2.xsd) */
@@ -564,13 +562,8 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 	case SMSR_ES2_DOWNLOAD_PROFILE:
 		if (s_dec_eid(c, r) || s_dec_smsr_id(c, r, "SmSr-id"))
 			return -EBADMSG;
-		if ((n = smsr_soap_cur_opt(c, "ProfileType"))) {
-			if (!(r->profile_type = smsr_soap_text(c, n, false)))
-				return -EBADMSG;
-			if (strlen(r->profile_type) > PROFILE_TYPE_MAX)
-				return smsr_soap_field_fail(c->err, n, NULL, false, "ProfileType longer than %d",
-							    PROFILE_TYPE_MAX);
-		}
+		if (s_dec_profile_type(c, r))
+			return -EBADMSG;
 		if ((n = smsr_soap_cur_opt(c, "Iccid")) && smsr_soap_get_iccid(c, n, r->iccid, sizeof(r->iccid)))
 			return -EBADMSG;
 		n = smsr_soap_cur_req(c, "EnableProfile");
@@ -582,11 +575,8 @@ static int s_dec_body(struct smsr_soap_cur *c, struct smsr_es_req *r, const stru
 	case SMSR_ES2_UPDATE_POLICY_RULES:
 		if (s_dec_eid(c, r) || s_dec_iccid(c, r) || s_dec_smsr_id(c, r, "Smsr-id"))
 			return -EBADMSG;
-		if ((n = smsr_soap_cur_opt(c, "pol2"))) {
-			if (smsr_eis_xml_pol2_decode(r, n, &r->pol2, &r->n_pol2, c->err))
-				return -EBADMSG;
-			r->has_pol2 = true;
-		}
+		if (s_dec_pol2_opt(c, r))
+			return -EBADMSG;
 		if (c->err->set)
 			return -EBADMSG;
 		break;

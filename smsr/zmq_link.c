@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <talloc.h>
 #include <zmq.h>
 #include <event2/event.h>
@@ -38,7 +39,7 @@ struct smsr_zlink {
 	void *data;
 	smsr_zlink_room_cb room_cb;
 	void *room_data;
-	TAILQ_HEAD(, pending) pending;
+	TAILQ_HEAD(pending_q, pending) pending;
 	unsigned n_pending;
 	bool was_full;
 	int port;
@@ -408,11 +409,18 @@ static void on_fd(evutil_socket_t fd, short what, void *arg)
 	service(arg);
 }
 
+/* after any send or new request: read what came in, and send the new requests (appended at the tail with
+ * next_ms 0); the periodic tick does the resend scan over every pending request */
 static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct smsr_zlink *l = arg;
+	struct pending *p, *first = NULL;
+	int64_t now = now_ms();
 
-	resend_due(l);
+	for (p = TAILQ_LAST(&l->pending, pending_q); p && !p->next_ms; p = TAILQ_PREV(p, pending_q, entry))
+		first = p;
+	for (p = first; p; p = TAILQ_NEXT(p, entry))
+		try_send(l, p, now);
 	service(l);
 }
 
@@ -472,8 +480,57 @@ static struct event *fd_event(struct smsr_zlink *l, void *sock)
 	return event_new(event_get_base(l->drain), fd, EV_READ | EV_PERSIST, on_fd, l);
 }
 
+static int link_new(void *ctx, struct event_base *base, const struct smsr_zlink_cfg *cfg, smsr_zlink_req_cb on_req,
+		    void *data, struct smsr_zlink **out);
+
+/* the CURVE secret key from its file: one line of 40 Z85 characters, no group or other permissions */
+static int load_secret(const char *path, char out[41])
+{
+	char line[64] = "";
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	int rc = -EINVAL;
+
+	if (!f)
+		return -ENOENT;
+	if (fstat(fileno(f), &st) < 0 || (st.st_mode & 077)) {
+		LOGP(DZMQ, LOGL_ERROR, "CURVE secret key file %s: readable by group or others (chmod 600)", path);
+		rc = -EPERM;
+	} else if (fgets(line, sizeof(line), f) && (line[strcspn(line, "\r\n")] = '\0', strlen(line) == 40)) {
+		memcpy(out, line, 41);
+		rc = 0;
+	}
+	fclose(f);
+	memset(line, 0, sizeof(line));
+	return rc;
+}
+
 int smsr_zlink_new(void *ctx, struct event_base *base, const struct smsr_zlink_cfg *cfg, smsr_zlink_req_cb on_req,
 		   void *data, struct smsr_zlink **out)
+{
+	char secret[41] = "";
+	int rc;
+
+	*out = NULL;
+	if (!cfg->secret_key && cfg->secret_key_file) {
+		struct smsr_zlink_cfg c = *cfg;
+		rc = load_secret(cfg->secret_key_file, secret);
+		if (rc < 0) {
+			LOGP(DZMQ, LOGL_ERROR, "CURVE secret key file %s: no 40-character Z85 key (%s)",
+			     cfg->secret_key_file, strerror(-rc));
+			return rc;
+		}
+		c.secret_key = secret;
+		c.secret_key_file = NULL;
+		rc = smsr_zlink_new(ctx, base, &c, on_req, data, out);
+		memset(secret, 0, sizeof(secret));
+		return rc;
+	}
+	return link_new(ctx, base, cfg, on_req, data, out);
+}
+
+static int link_new(void *ctx, struct event_base *base, const struct smsr_zlink_cfg *cfg, smsr_zlink_req_cb on_req,
+		    void *data, struct smsr_zlink **out)
 {
 	struct smsr_zlink *l;
 	struct timeval tick = {0, TICK_MS * 1000};

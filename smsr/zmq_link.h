@@ -43,7 +43,8 @@ struct smsr_zlink_cfg {
 	bool server;
 	const char *name;	/*!< client: its routing id, the name the server knows it by */
 	const char *public_key; /*!< own CURVE key pair (Z85, 40 characters each) */
-	const char *secret_key;
+	const char *secret_key; /*!< own CURVE secret key (Z85), or NULL: */
+	const char *secret_key_file;		 /*!< read from this file (one line, owner-only permissions) */
 	const char *server_key;			 /*!< client: the server's public key */
 	const struct smsr_zlink_peer_cfg *peers; /*!< server: admitted clients */
 	unsigned n_peers;

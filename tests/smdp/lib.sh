@@ -76,6 +76,11 @@ smdp_setup() {
 	role = mno
 	tls-subject = $(sed -n 's/^mno1 //p' "$run/pki/subjects")
 	callback-url = https://127.0.0.1:$cb/es2
+	[requester mno2]
+	entity-id = 1.3.6.1.4.1.99999.21
+	role = mno
+	tls-subject = $(sed -n 's/^mno2 //p' "$run/pki/subjects")
+	callback-url = https://127.0.0.1:$cb/es2
 	CONF
 	check "smdpd configuration valid" "$smdpd" -c "$run/smdpd.conf" --check-config
 	"$dctl" profile make-test --size "${PROFILE_SIZE:-16384}" --type M2M-16K --out "$run/profile.der" >/dev/null

@@ -23,7 +23,7 @@ mno=1.3.6.1.4.1.99999.20
 eum=1.3.6.1.4.1.99999.30
 smsr_id=1.3.6.1.4.1.99999.10
 smdp_id=1.3.6.1.4.1.99999.40
-N=${SMDP_E2E_FLEET:-108}
+N=${SMDP_E2E_FLEET:-109}
 POOL=140
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
@@ -109,6 +109,18 @@ sed -e "s#EntityId=1.3.6.1.4.1.99901#EntityId=$mno#" -e "s#<rps:Eid>[^<]*#<rps:E
 	-e '/wsa:ReplyTo/d' "$data/es2_get_eis.xml" >"$run/req.xml"
 r=$(post2)
 check "ES2 GetEIS relayed: the MNO sees the downloaded profile" grep -q "$iccid</rps:Iccid>" <<<"$(tr -d '\n' <<<"$r")"
+# another MNO cannot act on this MNO's profile through the SM-DP
+es2req es2_delete_profile.xml es2-steal "$eid0"
+sed -i -e "s#<rps:Iccid>[^<]*#<rps:Iccid>$iccid#" -e "s#EntityId=$mno#EntityId=1.3.6.1.4.1.99999.21#" "$run/req.xml"
+curl -s -o /dev/null --cacert "$run/pki/tls-ca.crt" --cert "$run/pki/mno2.crt" --key "$run/pki/mno2.key" \
+	-H 'Content-Type: application/soap+xml; charset=utf-8' --data-binary @"$run/req.xml" "https://127.0.0.1:$es2/es2"
+check "another MNO's DeleteProfile: FAILED 8.2.1/1.2" \
+	wait_cb "es2-steal.*ES2-DeleteProfileResponse.*FAILED.*8.2.1.*1.2" 60
+check "another MNO's DeleteProfile: the profile is still there" grep -q "$iccid" <<<"$(eis_of "$eid0")"
+# a template without the placeholders personalisation needs is refused at import
+printf '\xA0\x0C\x83\x0A\x98\x00\x00\x00\x00\x00\x00\x00\x00\xF0\xAA\x00' >"$run/bare.der"
+"$dctl" -c "$run/smdpd.conf" profile import --mno "$mno" --type BARE "$run/bare.der" >/dev/null 2>&1
+check "a template without placeholders refused at import (exit 1)" test $? = 1
 es2req es2_delete_profile.xml es2-dis "$eid0"
 sed -i -e 's#ES2-DeleteProfile#ES2-DisableProfile#g' -e "s#<rps:Iccid>[^<]*#<rps:Iccid>$iccid#" "$run/req.xml"
 python3 - "$run/req.xml" <<'PY'
@@ -214,6 +226,24 @@ check "smdpd restarts" smdpd_up
 check "killed download: ends EXECUTED_SUCCESS after a retry" wait_cb "dl-kill-dp.*ES2-DownloadProfileResponse.*EXECUTED_SUCCESS" 300
 e=$(eis_of "$eid1")
 check "killed download: exactly one profile of ours on the card" test "$(grep -o "$smdp_id" <<<"$e" | wc -l)" = 1
+
+# 4b. smdpd killed -9 while its CreateISDP waits for the card (the simulator paused): after the restart the
+# CreateISDP callback comes back to the new smdpd, which finds PK.ECASD.ECKA in the journal and finishes
+eidc=$(sed -n 108p "$run/eids")
+kill -STOP "$SIM"
+es2req es2_download_profile.xml dl-kill-create "$eidc"
+r=$(post2)
+oc=$(grep -o "order [0-9]* ES2-DownloadProfile accepted from [^ ]* (dl-kill-create" "$run/smdpd.log" | awk '{print $2}')
+for _ in $(seq 100); do grep -q "order $oc ES2-DownloadProfile: GET_EIS -> CREATE_ISDP" "$run/smdpd.log" && break; sleep 0.1; done
+sleep 1
+kill -9 "$DPID"; wait "$DPID" 2>/dev/null
+check "smdpd restarts (CreateISDP pending)" smdpd_up
+kill -CONT "$SIM"
+check "resumed in CREATE_ISDP" grep -q "order $oc ES2-DownloadProfile resumed in CREATE_ISDP" "$run/smdpd.log"
+check "killed while creating: ends EXECUTED_SUCCESS" \
+	wait_cb "dl-kill-create.*ES2-DownloadProfileResponse.*EXECUTED_SUCCESS" 120
+check "killed while creating: one profile of ours on the card" \
+	test "$(grep -o "$smdp_id" <<<"$(eis_of "$eidc")" | wc -l)" = 1
 
 # 5. smsrd killed -9 in the middle of a download
 es2req es2_download_profile.xml dl-kill-sr "$eid6"
