@@ -297,7 +297,6 @@ int ota_eckey_load_pem(void *ctx, const char *path, struct ota_eckey **out)
 	EVP_PKEY *k;
 	BIGNUM *bn = NULL;
 	uint8_t d[PROTO_EC_FIELD_LEN];
-	char name[64];
 	int ref, rc = -PROTO_E_KEY;
 
 	*out = NULL;
@@ -308,14 +307,9 @@ int ota_eckey_load_pem(void *ctx, const char *path, struct ota_eckey **out)
 	ERR_clear_error();
 	if (!k)
 		return -PROTO_E_KEY;
-	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
-	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL))
-		goto out;
-	ref = !strcmp(name, "prime256v1") || !strcmp(name, "P-256") ? PROTO_EC_REF_P256
-	      : !strcmp(name, "brainpoolP256r1")		    ? PROTO_EC_REF_BRAINPOOLP256R1
-								    : -1;
+	ref = proto_ec_ref_of(k);
 	if (ref < 0) {
-		rc = -PROTO_E_UNSUPPORTED;
+		rc = ref;
 		goto out;
 	}
 	if (!EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &bn) || BN_bn2binpad(bn, d, sizeof(d)) < 0)

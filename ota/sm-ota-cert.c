@@ -45,20 +45,6 @@ static EVP_PKEY *s_read_key(const char *path, bool *priv)
 	return k;
 }
 
-/* GP key parameter reference of an OpenSSL EC key, or -1 */
-static int s_curve_ref(EVP_PKEY *k)
-{
-	char name[64];
-
-	if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL))
-		return -1;
-	if (!strcmp(name, "prime256v1") || !strcmp(name, "P-256"))
-		return PROTO_EC_REF_P256;
-	if (!strcmp(name, "brainpoolP256r1"))
-		return PROTO_EC_REF_BRAINPOOLP256R1;
-	return -1;
-}
-
 static bool s_date(const char *s, uint8_t out[4])
 {
 	unsigned i;
@@ -136,8 +122,8 @@ int smota_cert_issue(int argc, char **argv)
 
 	ca = s_read_key(ca_path, &ca_priv);
 	sub = s_read_key(sub_path, &sub_priv);
-	ca_ref = ca ? s_curve_ref(ca) : -1;
-	sub_ref = sub ? s_curve_ref(sub) : -1;
+	ca_ref = ca ? proto_ec_ref_of(ca) : -1;
+	sub_ref = sub ? proto_ec_ref_of(sub) : -1;
 	if (!ca || !ca_priv || ca_ref < 0 || !sub || sub_ref < 0) {
 		fprintf(stderr, "cert-issue: --ca-key must be an EC private key and --subject-key an EC key, both PEM "
 				"on P-256 or brainpoolP256r1\n");

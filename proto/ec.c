@@ -10,6 +10,9 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
 #include "proto/ec.h"
 #include "proto/errors.h"
 #include "proto/hex.h"
@@ -350,5 +353,70 @@ out:
 	ECDSA_SIG_free(es);
 	BN_free(r);
 	BN_free(s);
+	return rc;
+}
+
+int proto_ec_ref_of(const EVP_PKEY *k)
+{
+	char name[64];
+	size_t i;
+
+	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
+	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL)) {
+		ERR_clear_error();
+		return -PROTO_E_UNSUPPORTED;
+	}
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (curves[i].group_name && (!strcmp(name, curves[i].group_name) || !strcmp(name, curves[i].name)))
+			return curves[i].ref;
+	return -PROTO_E_UNSUPPORTED;
+}
+
+int proto_ec_pub_from_pkey(void *ctx, const EVP_PKEY *k, struct proto_ec_pub **out)
+{
+	uint8_t point[PROTO_EC_POINT_LEN + 1];
+	size_t len = 0;
+	int ref = proto_ec_ref_of(k);
+
+	*out = NULL;
+	if (ref < 0)
+		return ref;
+	if (!EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &len))
+		return crypto_err();
+	return proto_ec_pub_new(ctx, (uint8_t)ref, point, len, out);
+}
+
+static X509 *s_read_cert(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+
+	if (!f)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
+}
+
+int proto_ec_pub_from_cert_file(void *ctx, const char *path, const char *issuer_path, struct proto_ec_pub **out)
+{
+	X509 *x = s_read_cert(path), *issuer = issuer_path ? s_read_cert(issuer_path) : NULL;
+	FILE *probe;
+	int rc;
+
+	*out = NULL;
+	if (!x || (issuer_path && !issuer)) {
+		probe = fopen(x ? issuer_path : path, "r");
+		rc = probe ? -PROTO_E_MALFORMED : -ENOENT;
+		if (probe)
+			fclose(probe);
+	} else if (issuer && X509_verify(x, X509_get0_pubkey(issuer)) != 1) {
+		rc = -PROTO_E_INTEGRITY;
+	} else {
+		rc = proto_ec_pub_from_pkey(ctx, X509_get0_pubkey(x), out);
+	}
+	X509_free(x);
+	X509_free(issuer);
+	ERR_clear_error();
 	return rc;
 }

@@ -67,6 +67,18 @@ bool proto_ec_point_on_curve(uint8_t ref, const uint8_t *point, size_t len);
  *  of range or point not on the curve; -ENOMEM; -PROTO_E_CRYPTO. */
 int proto_ec_pub_new(void *ctx, uint8_t ref, const uint8_t *point, size_t len, struct proto_ec_pub **out);
 
+/*! The key parameter reference of an OpenSSL EC key on a supported named curve (P-256, brainpoolP256r1), or
+ *  -PROTO_E_UNSUPPORTED. */
+int proto_ec_ref_of(const EVP_PKEY *k);
+
+/*! The public half of an OpenSSL EC key as a new proto_ec_pub under ctx (checked as proto_ec_pub_new()). */
+int proto_ec_pub_from_pkey(void *ctx, const EVP_PKEY *k, struct proto_ec_pub **out);
+
+/*! The public key of the PEM X.509 certificate in path (a CI or EUM certificate). When issuer_path is given, the
+ *  certificate must verify with that PEM certificate's key (-PROTO_E_INTEGRITY otherwise). -ENOENT (unreadable),
+ *  -PROTO_E_MALFORMED (not a certificate), -PROTO_E_UNSUPPORTED (curve). */
+int proto_ec_pub_from_cert_file(void *ctx, const char *path, const char *issuer_path, struct proto_ec_pub **out);
+
 /*! Verify a plain r||s ECDSA-SHA256 signature over msg. 0 valid; -PROTO_E_INTEGRITY invalid; -PROTO_E_MALFORMED
  *  if sig_len is not PROTO_EC_SIG_LEN; -PROTO_E_CRYPTO. */
 int proto_ec_verify(const struct proto_ec_pub *pk, const uint8_t *msg, size_t len, const uint8_t *sig, size_t sig_len);

@@ -66,54 +66,15 @@ int smdpd_load_gpcert(void *ctx, const char *path, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static X509 *s_read_cert(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	X509 *x;
-
-	if (!f)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
-}
-
 int smdpd_load_eum(void *ctx, const char *eum_path, const char *ci_path, struct proto_ec_pub **out, char *why,
 		   size_t cap)
 {
-	X509 *eum = s_read_cert(eum_path), *ci = s_read_cert(ci_path);
-	EVP_PKEY *ci_key = ci ? X509_get0_pubkey(ci) : NULL, *k = eum ? X509_get0_pubkey(eum) : NULL;
-	uint8_t point[PROTO_EC_POINT_LEN];
-	size_t plen = 0;
-	char name[64];
-	int ref = -1, rc = -EINVAL;
+	int rc = proto_ec_pub_from_cert_file(ctx, eum_path, ci_path, out);
 
-	*out = NULL;
-	ERR_clear_error();
-	if (!eum || !ci || !ci_key || !k) {
-		snprintf(why, cap, "cannot read the EUM certificate %s or the CI certificate %s", eum_path, ci_path);
-		goto out;
-	}
-	if (X509_verify(eum, ci_key) != 1) {
+	if (rc == -PROTO_E_INTEGRITY)
 		snprintf(why, cap, "the EUM certificate %s is not signed by the CI %s", eum_path, ci_path);
-		goto out;
-	}
-	if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL))
-		ref = !strcmp(name, "prime256v1")	 ? PROTO_EC_REF_P256
-		      : !strcmp(name, "brainpoolP256r1") ? PROTO_EC_REF_BRAINPOOLP256R1
-							 : -1;
-	if (ref < 0 || !EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &plen) ||
-	    plen != sizeof(point)) {
-		snprintf(why, cap, "the EUM key is not on P-256 or brainpoolP256r1");
-		goto out;
-	}
-	rc = proto_ec_pub_new(ctx, (uint8_t)ref, point, plen, out);
-	if (rc < 0)
-		snprintf(why, cap, "EUM key: %s", proto_strerror(rc));
-out:
-	X509_free(eum);
-	X509_free(ci);
-	ERR_clear_error();
+	else if (rc < 0)
+		snprintf(why, cap, "EUM certificate %s (CI %s): %s", eum_path, ci_path, proto_strerror(rc));
 	return rc;
 }
 

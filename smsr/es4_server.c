@@ -169,35 +169,16 @@ static int store_update(struct smsr_es4 *e, const struct smsr_eis *eis)
 	return smsr_db_txn_commit(&txn);
 }
 
-/* ES3 ProfileDownloadCompleted, UpdatePolicyRules, UpdateSubscriptionAddress: synchronous EIS updates of a profile
- * the requesting SM-DP manages */
-static void es3_profile_update(struct smsr_es4 *e, void *ctx, const struct smsr_es_req *req,
-			       const struct smsr_cfg_requester *who, struct smsr_es_result *res)
+/* the synchronous profile changes, stored: UpdatePolicyRules and UpdateSubscriptionAddress (ES4 by the owning MNO,
+ * ES3 by the profile's SM-DP) and ES3 ProfileDownloadCompleted (Created -> Disabled; a retry finds it Disabled and
+ * succeeds again) */
+static void profile_update(struct smsr_es4 *e, struct smsr_eis *eis, struct smsr_profile *p,
+			   const struct smsr_es_req *req, struct smsr_es_result *res)
 {
-	struct smsr_eis *eis;
-	struct smsr_profile *p;
-	int rc = smsr_db_eis_get(e->d->db, NULL, ctx, req->eid, &eis);
+	int rc;
 
-	if (rc == -ENOENT) {
-		smsr_es_result_fail(res, SMSR_SC_EID_UNKNOWN, NULL, "unknown EID");
-		return;
-	}
-	if (rc < 0) {
-		smsr_es_result_fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
-		return;
-	}
-	p = smsr_eis_profile_by_iccid(eis, req->iccid);
-	if (!p) {
-		smsr_es_result_fail(res, SMSR_SC_ICCID_UNKNOWN, req->iccid, "unknown ICCID on this eUICC");
-		return;
-	}
-	if (!p->smdp_id || strcmp(p->smdp_id, who->entity_id)) {
-		smsr_es_result_fail(res, SMSR_SC_PROFILE_NOT_ALLOWED, req->iccid, "profile of another SM-DP");
-		return;
-	}
 	switch (req->func) {
 	case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
-		/* the download ended: Created -> Disabled (a retry finds it Disabled already and succeeds again) */
 		if (p->state == SMSR_PROFILE_ENABLED) {
 			smsr_es_result_fail(res, SMSR_SC_PROFILE_NOT_ALLOWED, req->iccid, "profile already Enabled");
 			return;
@@ -213,14 +194,14 @@ static void es3_profile_update(struct smsr_es4 *e, void *ctx, const struct smsr_
 			p->pol2 = talloc_steal(eis, req->pol2);
 			p->n_pol2 = req->n_pol2;
 		}
-		LOG_EIS(req->eid, DSOAP, LOGL_INFO, "profile %s downloaded by %s: Disabled", req->iccid,
-			who->entity_id);
+		LOG_EIS(req->eid, DSOAP, LOGL_INFO, "profile %s downloaded: Disabled", req->iccid);
 		break;
 	case SMSR_ES3_UPDATE_POLICY_RULES:
+	case SMSR_ES4_UPDATE_POLICY_RULES:
 		p->pol2 = talloc_steal(eis, req->pol2);
 		p->n_pol2 = req->n_pol2;
 		break;
-	default:
+	default: /* UpdateSubscriptionAddress */
 		snprintf(p->imsi, sizeof(p->imsi), "%s", req->imsi);
 		snprintf(p->msisdn, sizeof(p->msisdn), "%s", req->msisdn);
 		if (p->state == SMSR_PROFILE_ENABLED && req->msisdn[0])
@@ -229,9 +210,36 @@ static void es3_profile_update(struct smsr_es4 *e, void *ctx, const struct smsr_
 	}
 	rc = store_update(e, eis);
 	if (rc == -EEXIST)
-		smsr_es_result_fail(res, SMSR_SC_INVALID, "SubscriptionAddress", "MSISDN used by another eUICC");
+		smsr_es_result_fail(res, SMSR_SC_INVALID,
+				    req->func == SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED ? "SubscriptionAddress"
+										     : "newSubscriptionAddress",
+				    "MSISDN used by another eUICC");
 	else if (rc < 0)
 		smsr_es_result_fail(res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+}
+
+/* the profile of req that the requesting SM-DP manages (ES3); fills res on failure */
+static struct smsr_profile *profile_for_smdp(struct smsr_es4 *e, void *ctx, const struct smsr_es_req *req,
+					     const char *smdp, struct smsr_eis **eis, struct smsr_es_result *res)
+{
+	struct smsr_profile *p;
+	int rc = smsr_db_eis_get(e->d->db, NULL, ctx, req->eid, eis);
+
+	if (rc < 0) {
+		smsr_es_result_fail(res, rc == -ENOENT ? SMSR_SC_EID_UNKNOWN : SMSR_SC_PROVIDER_ERROR, NULL,
+				    rc == -ENOENT ? "unknown EID" : "store error");
+		return NULL;
+	}
+	p = smsr_eis_profile_by_iccid(*eis, req->iccid);
+	if (!p) {
+		smsr_es_result_fail(res, SMSR_SC_ICCID_UNKNOWN, req->iccid, "unknown ICCID on this eUICC");
+		return NULL;
+	}
+	if (!p->smdp_id || strcmp(p->smdp_id, smdp)) {
+		smsr_es_result_fail(res, SMSR_SC_PROFILE_NOT_ALLOWED, req->iccid, "profile of another SM-DP");
+		return NULL;
+	}
+	return p;
 }
 
 static void handle_sync(struct smsr_es4 *e, struct s_out *r, const struct smsr_soap_msg *msg, struct smsr_es_req *req,
@@ -275,29 +283,10 @@ static void handle_sync(struct smsr_es4 *e, struct s_out *r, const struct smsr_s
 		}
 		break;
 	case SMSR_ES4_UPDATE_POLICY_RULES:
-		eis = eis_for_mno(e, r->ctx, req, who->entity_id, &res);
-		if (!eis || !(p = profile_for_mno(eis, req, who->entity_id, &res)))
-			break;
-		p->pol2 = talloc_steal(eis, req->pol2);
-		p->n_pol2 = req->n_pol2;
-		rc = store_update(e, eis);
-		if (rc < 0)
-			smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
-		break;
 	case SMSR_ES4_UPDATE_SUBSCRIPTION_ADDRESS:
 		eis = eis_for_mno(e, r->ctx, req, who->entity_id, &res);
-		if (!eis || !(p = profile_for_mno(eis, req, who->entity_id, &res)))
-			break;
-		snprintf(p->imsi, sizeof(p->imsi), "%s", req->imsi);
-		snprintf(p->msisdn, sizeof(p->msisdn), "%s", req->msisdn);
-		if (p->state == SMSR_PROFILE_ENABLED && req->msisdn[0])
-			snprintf(eis->isdr_msisdn, sizeof(eis->isdr_msisdn), "%s", req->msisdn);
-		rc = store_update(e, eis);
-		if (rc == -EEXIST)
-			smsr_es_result_fail(&res, SMSR_SC_INVALID, "newSubscriptionAddress",
-					    "MSISDN used by another eUICC");
-		else if (rc < 0)
-			smsr_es_result_fail(&res, SMSR_SC_PROVIDER_ERROR, NULL, "store error");
+		if (eis && (p = profile_for_mno(eis, req, who->entity_id, &res)))
+			profile_update(e, eis, p, req, &res);
 		break;
 	case SMSR_ES3_GET_EIS:
 		rc = smsr_db_eis_get(e->d->db, NULL, r->ctx, req->eid, &eis);
@@ -315,7 +304,8 @@ static void handle_sync(struct smsr_es4 *e, struct s_out *r, const struct smsr_s
 	case SMSR_ES3_PROFILE_DOWNLOAD_COMPLETED:
 	case SMSR_ES3_UPDATE_POLICY_RULES:
 	case SMSR_ES3_UPDATE_SUBSCRIPTION_ADDRESS:
-		es3_profile_update(e, r->ctx, req, who, &res);
+		if ((p = profile_for_smdp(e, r->ctx, req, who->entity_id, &eis, &res)))
+			profile_update(e, eis, p, req, &res);
 		break;
 	case SMSR_ES4_ENABLE_PROFILE:
 	case SMSR_ES4_DISABLE_PROFILE:

@@ -70,35 +70,9 @@ static const char *aid_hex(const uint8_t *aid, size_t len, char *buf)
 
 int sim_ci_load_pem(void *ctx, const char *path, struct proto_ec_pub **out)
 {
-	uint8_t point[PROTO_EC_POINT_LEN + 8];
-	char name[64];
-	size_t point_len = 0;
-	EVP_PKEY *k = NULL;
-	X509 *x;
-	FILE *f;
-	int ref = -1, rc = -EINVAL;
+	int rc = proto_ec_pub_from_cert_file(ctx, path, NULL, out);
 
-	*out = NULL;
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (x)
-		k = X509_get0_pubkey(x);
-	if (k && EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL)) {
-		if (!strcmp(name, "prime256v1") || !strcmp(name, "P-256"))
-			ref = PROTO_EC_REF_P256;
-		else if (!strcmp(name, "brainpoolP256r1"))
-			ref = PROTO_EC_REF_BRAINPOOLP256R1;
-	}
-	if (ref >= 0 && EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &point_len))
-		rc = proto_ec_pub_new(ctx, (uint8_t)ref, point, point_len, out);
-	if (rc < 0 && rc != -ENOMEM)
-		rc = -EINVAL;
-	X509_free(x);
-	ERR_clear_error();
-	return rc;
+	return rc == -ENOENT || rc == -ENOMEM ? rc : rc < 0 ? -EINVAL : 0;
 }
 
 /*
