@@ -188,6 +188,7 @@ static int pool_import(struct smdp_db *db, const struct smdp_config *cfg, int ar
 		    strlen(ki) != 32 || strlen(opc) != 32 || proto_hex_decode(ki, raw[0], 16) != 16 ||
 		    proto_hex_decode(opc, raw[1], 16) != 16) {
 			fprintf(stderr, "%s:%u: refused: expected iccid,imsi,ki(32 hex),opc(32 hex)\n", file, lineno);
+			OPENSSL_cleanse(line, sizeof(line));
 			refused++;
 			continue;
 		}
@@ -207,6 +208,7 @@ static int pool_import(struct smdp_db *db, const struct smdp_config *cfg, int ar
 			talloc_free(blob);
 		}
 		OPENSSL_cleanse(raw, sizeof(raw));
+		OPENSSL_cleanse(line, sizeof(line)); /* it held Ki and OPc in hex */
 		if (k < 2) {
 			fprintf(stderr, "smdp-ctl: sealing failed\n");
 			fclose(f);

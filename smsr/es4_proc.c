@@ -279,6 +279,9 @@ static void op_state(struct op *o, enum op_state st)
 	LOG_EIS(o->hdr.eid, DPROTO, LOGL_INFO, "op %llu %s: %s -> %s", (unsigned long long)o->id,
 		smsr_es_func_desc(o->d.func)->name, state_names[o->hdr.state], state_names[st]);
 	o->hdr.state = st;
+	/* once decided, a SendData script is never sent again: the journal keeps the result, not the script */
+	if (st >= ST_CALLBACK)
+		o->d.data_len = 0;
 	op_save(o);
 }
 
